@@ -1,0 +1,14 @@
+# dermlens_target_defaults(TARGET): warnings (as errors unless DERMLENS_WERROR=OFF)
+# and, with DERMLENS_SANITIZE, ASan + UBSan on dermlens's own code. llama.cpp is
+# left uninstrumented so its objects stay identical (and ccache-shared) across builds.
+function(dermlens_target_defaults target)
+  target_compile_options(${target} PRIVATE -Wall -Wextra -Wpedantic -Wshadow)
+  if(DERMLENS_WERROR)
+    target_compile_options(${target} PRIVATE -Werror)
+  endif()
+  if(DERMLENS_SANITIZE)
+    target_compile_options(${target} PRIVATE -fsanitize=address,undefined -fno-sanitize-recover=undefined
+                                             -fno-omit-frame-pointer -g)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
+endfunction()

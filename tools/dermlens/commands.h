@@ -1,0 +1,27 @@
+// Each subcommand lives in its own cmd_<name>.cpp and exposes one register
+// function. It declares its options on `parent` (with help text and defaults,
+// filled into a parameter struct that has validate()) and returns the runner
+// main() calls when that subcommand was chosen. Runners throw dermlens::Error;
+// main() turns it into a message and an exit code.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+#include <vector>
+
+namespace dermlens::cli {
+
+using Runner = std::function<int()>;
+
+struct Command {
+    CLI::App * app;
+    Runner run;
+};
+
+void register_version(CLI::App & root, std::vector<Command> & commands);   // cmd_version.cpp
+void register_diagnose(CLI::App & root, std::vector<Command> & commands);  // cmd_diagnose.cpp
+void register_demo(CLI::App & root, std::vector<Command> & commands);      // cmd_demo.cpp
+void register_dev(CLI::App & root, std::vector<Command> & commands);       // cmd_dev.cpp (dev make-test-model)
+
+}  // namespace dermlens::cli
