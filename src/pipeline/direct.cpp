@@ -1,0 +1,199 @@
+#include "pipeline/direct.h"
+
+#include "common/hash.h"
+#include "dermlens/error.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <cctype>
+#include <set>
+
+namespace dermlens::pipeline {
+namespace {
+
+std::string lower(std::string_view text) {
+    std::string out(text);
+    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
+    return out;
+}
+
+std::string_view trim(std::string_view text) {
+    const auto first = text.find_first_not_of(" \t\r\n");
+    if (first == std::string_view::npos) {
+        return {};
+    }
+    return text.substr(first, text.find_last_not_of(" \t\r\n") - first + 1);
+}
+
+bool is_word_char(char c) {
+    return std::isalnum(static_cast<unsigned char>(c)) != 0;
+}
+
+// Markdown emphasis and quotes carry no meaning for the answer.
+std::string strip_decoration(std::string_view answer) {
+    std::string out;
+    for (const char c : answer) {
+        if (c != '*' && c != '`' && c != '"' && c != '\'') {
+            out += c;
+        }
+    }
+    return std::string(trim(out));
+}
+
+std::optional<std::size_t> letter_index(char c, std::size_t n_options) {
+    const char upper = static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+    if (upper < 'A' || static_cast<std::size_t>(upper - 'A') >= n_options) {
+        return std::nullopt;
+    }
+    return static_cast<std::size_t>(upper - 'A');
+}
+
+// Option letters the reply gives: "(X)" or "(x)" anywhere, and an upper-case letter at the start
+// alone or followed by punctuation ("B", "B.", "B) nevus", "B: …"). Not "A nevus" (the article).
+std::set<std::size_t> letters_given(std::string_view text, std::size_t n_options) {
+    std::set<std::size_t> found;
+    for (std::size_t i = 0; i + 2 < text.size(); ++i) {
+        if (text[i] == '(' && text[i + 2] == ')') {
+            if (const auto index = letter_index(text[i + 1], n_options)) {
+                found.insert(*index);
+            }
+        }
+    }
+    constexpr std::string_view after_letter = ".):,\n";
+    if (!text.empty() && std::isupper(static_cast<unsigned char>(text[0])) &&
+        (text.size() == 1 || after_letter.find(text[1]) != std::string_view::npos)) {
+        if (const auto index = letter_index(text[0], n_options)) {
+            found.insert(*index);
+        }
+    }
+    return found;
+}
+
+bool contains_words(const std::string & haystack, const std::string & needle) {
+    for (auto pos = haystack.find(needle); pos != std::string::npos; pos = haystack.find(needle, pos + 1)) {
+        const bool starts_word = pos == 0 || !is_word_char(haystack[pos - 1]);
+        const auto end = pos + needle.size();
+        const bool ends_word = end == haystack.size() || !is_word_char(haystack[end]);
+        if (starts_word && ends_word) {
+            return true;
+        }
+    }
+    return false;
+}
+
+// Labels named in the answer; a label contained in a longer named one ("keratosis" in
+// "actinic keratosis") does not count separately.
+std::set<std::size_t> named_labels(std::string_view text, const std::vector<std::string> & labels) {
+    const std::string haystack = lower(text);
+    std::set<std::size_t> named;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        if (contains_words(haystack, lower(labels[i]))) {
+            named.insert(i);
+        }
+    }
+    std::set<std::size_t> maximal;
+    for (const auto i : named) {
+        const bool inside_other = std::any_of(named.begin(), named.end(), [&](std::size_t j) {
+            return j != i && lower(labels[j]).find(lower(labels[i])) != std::string::npos;
+        });
+        if (!inside_other) {
+            maximal.insert(i);
+        }
+    }
+    return maximal;
+}
+
+FileDigest digest(const std::filesystem::path & path) {
+    return {path, sha256_file(path)};
+}
+
+}  // namespace
+
+std::vector<std::string> parse_label_list(std::string_view comma_separated) {
+    std::vector<std::string> labels;
+    std::set<std::string> seen;
+    std::size_t start = 0;
+    while (start <= comma_separated.size()) {
+        const auto comma = std::min(comma_separated.find(',', start), comma_separated.size());
+        const std::string label(trim(comma_separated.substr(start, comma - start)));
+        if (label.empty()) {
+            throw Error(ErrorKind::InvalidArgument, fmt::format("labels '{}': empty label", comma_separated));
+        }
+        if (!seen.insert(lower(label)).second) {
+            throw Error(ErrorKind::InvalidArgument, fmt::format("labels '{}': '{}' appears twice", comma_separated, label));
+        }
+        labels.push_back(label);
+        start = comma + 1;
+    }
+    if (labels.size() < 2 || labels.size() > kMaxOptions) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("labels '{}': need 2 to {} labels, got {}", comma_separated, kMaxOptions, labels.size()));
+    }
+    return labels;
+}
+
+char option_letter(std::size_t index) {
+    return static_cast<char>('A' + index);
+}
+
+std::string build_direct_question(std::string_view prompt_template, const std::vector<std::string> & labels) {
+    constexpr std::string_view placeholder = "{options}";
+    const auto at = prompt_template.find(placeholder);
+    if (at == std::string_view::npos) {
+        throw Error(ErrorKind::InvalidInput, "direct prompt: has no {options} placeholder");
+    }
+    std::string options;
+    for (std::size_t i = 0; i < labels.size(); ++i) {
+        options += fmt::format("{}({}) {}", i == 0 ? "" : "\n", option_letter(i), labels[i]);
+    }
+    return std::string(prompt_template.substr(0, at)) + options +
+           std::string(prompt_template.substr(at + placeholder.size()));
+}
+
+ParsedAnswer parse_direct_answer(std::string_view answer, const std::vector<std::string> & labels) {
+    const std::string text = strip_decoration(answer);
+    const auto letters = letters_given(text, labels.size());
+    const auto named = named_labels(text, labels);
+    if (letters.size() > 1) {
+        return {};  // "(A) or (B)"
+    }
+    if (letters.size() == 1) {
+        const std::size_t letter = *letters.begin();
+        if (!named.empty() && !named.contains(letter)) {
+            return {};  // "(A) nevus" when (A) is melanoma: contradictory
+        }
+        return {ParseStatus::Letter, letter};
+    }
+    if (named.size() == 1) {
+        return {ParseStatus::LabelName, *named.begin()};
+    }
+    return {};
+}
+
+DirectDiagnoser::DirectDiagnoser(model::Vlm & vlm, std::vector<std::string> labels, std::string prompt_template)
+    : vlm_(vlm),
+      labels_(std::move(labels)),
+      question_(build_direct_question(prompt_template, labels_)),
+      model_(digest(vlm.params().model_path)),
+      mmproj_(digest(vlm.params().mmproj_path)) {}
+
+Diagnosis DirectDiagnoser::diagnose(const FileDigest & source, const model::ImageView & image) {
+    Diagnosis result;
+    result.image = source;
+    result.image_width = image.width;
+    result.image_height = image.height;
+    result.model = model_;
+    result.mmproj = mmproj_;
+    result.settings = settings_of(vlm_.params());
+    result.strategy = "direct";
+    result.options = labels_;
+    result.question = question_;
+    result.generation = vlm_.generate(image, question_);
+    const ParsedAnswer parsed = parse_direct_answer(result.generation.text, labels_);
+    result.parse_status = parsed.status;
+    result.answer_index = parsed.index;
+    return result;
+}
+
+}  // namespace dermlens::pipeline
