@@ -1,4 +1,5 @@
 #include "model/gguf_check.h"
+#include "model/llama_handles.h"
 
 #include "dermlens/error.h"
 
@@ -38,10 +39,6 @@ constexpr std::array<ProjectorOutput, 4> kProjectors{{
     throw Error(ErrorKind::InvalidModel, fmt::format("{} '{}': {}", what, path.string(), reason));
 }
 
-struct GgufDeleter {
-    void operator()(gguf_context * ctx) const { gguf_free(ctx); }
-};
-using GgufPtr = std::unique_ptr<gguf_context, GgufDeleter>;
 
 void check_magic(const std::filesystem::path & path, std::string_view what) {
     std::error_code ec;

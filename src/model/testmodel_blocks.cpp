@@ -35,11 +35,6 @@ void add_norm_with_bias(GgufWriter & gguf, const std::string & prefix, std::int6
     add_bias(gguf, prefix + ".bias", size);
 }
 
-void add_linear(GgufWriter & gguf, const std::string & prefix, std::int64_t inputs, std::int64_t outputs, ggml_type type) {
-    add_matrix(gguf, prefix + ".weight", inputs, outputs, type);
-    add_bias(gguf, prefix + ".bias", outputs);
-}
-
 }  // namespace
 
 std::uint32_t file_type_of(ggml_type type) {
@@ -61,6 +56,26 @@ void add_norm(GgufWriter & gguf, const std::string & name, std::int64_t size) {
 
 void add_bias(GgufWriter & gguf, const std::string & name, std::int64_t size) {
     gguf.add_tensor(name, {size}, GGML_TYPE_F32, Fill::random(kBiasStddev));
+}
+
+void add_linear(GgufWriter & gguf, const std::string & prefix, std::int64_t inputs, std::int64_t outputs, ggml_type type) {
+    add_matrix(gguf, prefix + ".weight", inputs, outputs, type);
+    add_bias(gguf, prefix + ".bias", outputs);
+}
+
+void set_llm_keys(GgufWriter & gguf, const LlmKeys & keys, ggml_type type) {
+    const std::string & arch = keys.arch;
+    gguf.set_str("general.architecture", arch);
+    gguf.set_str("general.name", keys.name);
+    gguf.set_u32("general.file_type", file_type_of(type));
+    gguf.set_u32(arch + ".context_length", keys.context_length);
+    gguf.set_u32(arch + ".embedding_length", static_cast<std::uint32_t>(keys.n_embd));
+    gguf.set_u32(arch + ".block_count", static_cast<std::uint32_t>(keys.n_layer));
+    gguf.set_u32(arch + ".feed_forward_length", static_cast<std::uint32_t>(keys.n_ff));
+    gguf.set_u32(arch + ".attention.head_count", static_cast<std::uint32_t>(keys.n_head));
+    gguf.set_u32(arch + ".attention.head_count_kv", static_cast<std::uint32_t>(keys.n_head_kv));
+    gguf.set_f32(arch + ".attention.layer_norm_rms_epsilon", keys.rms_eps);
+    gguf.set_f32(arch + ".rope.freq_base", keys.rope_freq_base);
 }
 
 void set_vit_keys(GgufWriter & gguf, const VitShape & shape, const VitPreprocess & preprocess,

@@ -1,4 +1,4 @@
-// Internal: tensor groups shared by the gemma3 and llava test models (weight
+// Internal: keys and tensor groups shared by the gemma3, llava and qwen2vl test models (weight
 // matrices, norms, a ViT vision tower and its clip.vision.* keys), so each
 // generator only spells out what is specific to its architecture.
 #pragma once
@@ -19,6 +19,23 @@ std::uint32_t file_type_of(ggml_type type);
 void add_matrix(GgufWriter & gguf, const std::string & name, std::int64_t inputs, std::int64_t outputs, ggml_type type);
 void add_norm(GgufWriter & gguf, const std::string & name, std::int64_t size);  // f32, all ones
 void add_bias(GgufWriter & gguf, const std::string & name, std::int64_t size);  // f32, small random
+// <prefix>.weight as add_matrix plus <prefix>.bias.
+void add_linear(GgufWriter & gguf, const std::string & prefix, std::int64_t inputs, std::int64_t outputs, ggml_type type);
+
+// The general.* and <arch>.* hyperparameters every libllama text architecture reads.
+struct LlmKeys {
+    std::string arch;
+    std::string name;
+    std::uint32_t context_length;
+    std::int64_t n_embd;
+    std::int64_t n_layer;
+    std::int64_t n_ff;
+    std::int64_t n_head;
+    std::int64_t n_head_kv;
+    float rms_eps;
+    float rope_freq_base;
+};
+void set_llm_keys(GgufWriter & gguf, const LlmKeys & keys, ggml_type type);
 
 struct VitShape {
     std::int64_t image_size;

@@ -86,19 +86,12 @@ Vocab gemma_vocab(std::size_t vocab_size) {
 }
 
 void set_text_keys(GgufWriter & gguf, const TextShape & shape, ggml_type type, const std::string & preset) {
-    gguf.set_str("general.architecture", "gemma3");
-    gguf.set_str("general.name", "dermlens test gemma3 " + preset);
-    gguf.set_u32("general.file_type", file_type_of(type));
-    gguf.set_u32("gemma3.context_length", shape.context_length);
-    gguf.set_u32("gemma3.embedding_length", static_cast<std::uint32_t>(shape.n_embd));
-    gguf.set_u32("gemma3.block_count", static_cast<std::uint32_t>(shape.n_layer));
-    gguf.set_u32("gemma3.feed_forward_length", static_cast<std::uint32_t>(shape.n_ff));
-    gguf.set_u32("gemma3.attention.head_count", static_cast<std::uint32_t>(shape.n_head));
-    gguf.set_u32("gemma3.attention.head_count_kv", static_cast<std::uint32_t>(shape.n_head_kv));
+    set_llm_keys(gguf,
+                 {"gemma3", "dermlens test gemma3 " + preset, shape.context_length, shape.n_embd, shape.n_layer,
+                  shape.n_ff, shape.n_head, shape.n_head_kv, 1e-6f, 1000000.0f},
+                 type);
     gguf.set_u32("gemma3.attention.key_length", static_cast<std::uint32_t>(shape.head_dim));
     gguf.set_u32("gemma3.attention.value_length", static_cast<std::uint32_t>(shape.head_dim));
-    gguf.set_f32("gemma3.attention.layer_norm_rms_epsilon", 1e-6f);
-    gguf.set_f32("gemma3.rope.freq_base", 1000000.0f);
     gguf.set_u32("gemma3.attention.sliding_window", shape.sliding_window);
     if (shape.sliding_window_pattern != 0) {
         gguf.set_u32("gemma3.attention.sliding_window_pattern", shape.sliding_window_pattern);

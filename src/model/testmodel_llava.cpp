@@ -46,18 +46,11 @@ void require_tiny(const Options & options) {
 }
 
 void set_text_keys(GgufWriter & gguf, const TextShape & shape, ggml_type type) {
-    gguf.set_str("general.architecture", "llama");
-    gguf.set_str("general.name", "dermlens test llava tiny");
-    gguf.set_u32("general.file_type", file_type_of(type));
-    gguf.set_u32("llama.context_length", shape.context_length);
-    gguf.set_u32("llama.embedding_length", static_cast<std::uint32_t>(shape.n_embd));
-    gguf.set_u32("llama.block_count", static_cast<std::uint32_t>(shape.n_layer));
-    gguf.set_u32("llama.feed_forward_length", static_cast<std::uint32_t>(shape.n_ff));
+    set_llm_keys(gguf,
+                 {"llama", "dermlens test llava tiny", shape.context_length, shape.n_embd, shape.n_layer, shape.n_ff,
+                  shape.n_head, shape.n_head, 1e-5f, 10000.0f},
+                 type);
     gguf.set_u32("llama.rope.dimension_count", static_cast<std::uint32_t>(shape.n_embd / shape.n_head));
-    gguf.set_u32("llama.attention.head_count", static_cast<std::uint32_t>(shape.n_head));
-    gguf.set_u32("llama.attention.head_count_kv", static_cast<std::uint32_t>(shape.n_head));
-    gguf.set_f32("llama.attention.layer_norm_rms_epsilon", 1e-5f);
-    gguf.set_f32("llama.rope.freq_base", 10000.0f);
     gguf.set_str("tokenizer.chat_template", kChatTemplate);
 }
 

@@ -125,23 +125,11 @@ Vocab qwen_vocab(std::size_t vocab_size) {
     return vocab;
 }
 
-void add_linear(GgufWriter & gguf, const std::string & prefix, std::int64_t inputs, std::int64_t outputs, ggml_type type) {
-    add_matrix(gguf, prefix + ".weight", inputs, outputs, type);
-    add_bias(gguf, prefix + ".bias", outputs);
-}
-
 void set_text_keys(GgufWriter & gguf, const TextShape & shape, ggml_type type, const std::string & preset) {
-    gguf.set_str("general.architecture", "qwen2vl");
-    gguf.set_str("general.name", "dermlens test qwen2.5-vl " + preset);
-    gguf.set_u32("general.file_type", file_type_of(type));
-    gguf.set_u32("qwen2vl.context_length", shape.context_length);
-    gguf.set_u32("qwen2vl.embedding_length", static_cast<std::uint32_t>(shape.n_embd));
-    gguf.set_u32("qwen2vl.block_count", static_cast<std::uint32_t>(shape.n_layer));
-    gguf.set_u32("qwen2vl.feed_forward_length", static_cast<std::uint32_t>(shape.n_ff));
-    gguf.set_u32("qwen2vl.attention.head_count", static_cast<std::uint32_t>(shape.n_head));
-    gguf.set_u32("qwen2vl.attention.head_count_kv", static_cast<std::uint32_t>(shape.n_head_kv));
-    gguf.set_f32("qwen2vl.attention.layer_norm_rms_epsilon", 1e-6f);
-    gguf.set_f32("qwen2vl.rope.freq_base", 1000000.0f);
+    set_llm_keys(gguf,
+                 {"qwen2vl", "dermlens test qwen2.5-vl " + preset, shape.context_length, shape.n_embd, shape.n_layer,
+                  shape.n_ff, shape.n_head, shape.n_head_kv, 1e-6f, 1000000.0f},
+                 type);
     gguf.set_arr_i32("qwen2vl.rope.dimension_sections",
                      std::vector<std::int32_t>(shape.rope_sections.begin(), shape.rope_sections.end()));
 }

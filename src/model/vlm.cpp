@@ -2,6 +2,7 @@
 
 #include "dermlens/error.h"
 #include "model/gguf_check.h"
+#include "model/llama_handles.h"
 
 #include <llama.h>
 #include <mtmd-helper.h>
@@ -55,25 +56,6 @@ void require_positive(int value, const char * name) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("{} must be positive (got {})", name, value));
     }
 }
-
-struct ModelDeleter {
-    void operator()(llama_model * m) const { llama_model_free(m); }
-};
-struct ContextDeleter {
-    void operator()(llama_context * c) const { llama_free(c); }
-};
-struct SamplerDeleter {
-    void operator()(llama_sampler * s) const { llama_sampler_free(s); }
-};
-struct MtmdDeleter {
-    void operator()(mtmd_context * c) const { mtmd_free(c); }
-};
-struct BitmapDeleter {
-    void operator()(mtmd_bitmap * b) const { mtmd_bitmap_free(b); }
-};
-struct ChunksDeleter {
-    void operator()(mtmd_input_chunks * c) const { mtmd_input_chunks_free(c); }
-};
 
 // One-token batch with an explicit position: M-RoPE models (Qwen2-VL) count
 // positions differently from KV cells, so positions cannot be inferred.
@@ -153,10 +135,10 @@ void VlmParams::validate() const {
 
 struct Vlm::Impl {
     VlmParams params;
-    std::unique_ptr<llama_model, ModelDeleter> model;
-    std::unique_ptr<llama_context, ContextDeleter> context;
-    std::unique_ptr<llama_sampler, SamplerDeleter> sampler;
-    std::unique_ptr<mtmd_context, MtmdDeleter> vision;
+    ModelPtr model;
+    ContextPtr context;
+    SamplerPtr sampler;
+    MtmdPtr vision;
     std::string chat_template;
     const llama_vocab * vocab = nullptr;
 
@@ -236,11 +218,11 @@ struct Vlm::Impl {
         return std::string(buffer.data(), static_cast<std::size_t>(n));
     }
 
-    std::unique_ptr<mtmd_input_chunks, ChunksDeleter> tokenize(const ImageView & image, const std::string & prompt) {
-        std::unique_ptr<mtmd_bitmap, BitmapDeleter> bitmap(
+    ChunksPtr tokenize(const ImageView & image, const std::string & prompt) {
+        BitmapPtr bitmap(
             mtmd_bitmap_init(static_cast<std::uint32_t>(image.width), static_cast<std::uint32_t>(image.height),
                              image.rgb));
-        std::unique_ptr<mtmd_input_chunks, ChunksDeleter> chunks(mtmd_input_chunks_init());
+        ChunksPtr chunks(mtmd_input_chunks_init());
         const mtmd_input_text text{prompt.c_str(), prompt.size(), /*add_special=*/true, /*parse_special=*/true};
         const mtmd_bitmap * bitmaps[] = {bitmap.get()};
         const int rc = mtmd_tokenize(vision.get(), chunks.get(), &text, bitmaps, 1);

@@ -4,6 +4,7 @@
 // projector, and decoding yields finite logits.
 #include "model/testmodel.h"
 #include "model/testmodel_writer.h"
+#include "llama_test_support.h"
 
 #include "dermlens/error.h"
 
@@ -31,17 +32,8 @@ namespace {
 
 namespace fs = std::filesystem;
 
-void quiet_log(ggml_log_level, const char *, void *) {}
+using namespace dermlens::testing_support;
 
-// llama.cpp logs every load at length; the tests only need their own failures.
-class QuietLlama : public ::testing::Environment {
-public:
-    void SetUp() override {
-        llama_backend_init();
-        llama_log_set(quiet_log, nullptr);
-        mtmd_helper_log_set(quiet_log, nullptr);
-    }
-};
 [[maybe_unused]] ::testing::Environment * const kQuietLlama = ::testing::AddGlobalTestEnvironment(new QuietLlama);
 
 struct ArchCase {
@@ -57,68 +49,6 @@ void PrintTo(const ArchCase & arch_case, std::ostream * out) { *out << arch_name
 
 const ArchCase kGemma3{Arch::Gemma3, "gemma3", 64, 32004, 16, "<start_of_turn>user\n"};
 const ArchCase kLlava{Arch::Llava, "llama", 32, 32000, 16, "USER: "};
-
-struct ModelDeleter {
-    void operator()(llama_model * model) const { llama_model_free(model); }
-};
-struct ContextDeleter {
-    void operator()(llama_context * context) const { llama_free(context); }
-};
-struct MtmdDeleter {
-    void operator()(mtmd_context * context) const { mtmd_free(context); }
-};
-struct ChunksDeleter {
-    void operator()(mtmd_input_chunks * chunks) const { mtmd_input_chunks_free(chunks); }
-};
-struct BitmapDeleter {
-    void operator()(mtmd_bitmap * bitmap) const { mtmd_bitmap_free(bitmap); }
-};
-using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
-
-std::string read_bytes(const fs::path & path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-ModelPtr load_model(const fs::path & path, bool vocab_only = false) {
-    llama_model_params params = llama_model_default_params();
-    params.vocab_only = vocab_only;
-    return ModelPtr(llama_model_load_from_file(path.c_str(), params));
-}
-
-std::vector<llama_token> tokenize(const llama_model * model, const std::string & text, bool parse_special) {
-    const llama_vocab * vocab = llama_model_get_vocab(model);
-    std::vector<llama_token> tokens(text.size() + 8);
-    const int n = llama_tokenize(vocab, text.c_str(), static_cast<int32_t>(text.size()), tokens.data(),
-                                 static_cast<int32_t>(tokens.size()), false, parse_special);
-    tokens.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    return tokens;
-}
-
-// A 64x48 RGB gradient: no image files needed.
-std::unique_ptr<mtmd_bitmap, BitmapDeleter> gradient_bitmap() {
-    constexpr std::uint32_t width = 64;
-    constexpr std::uint32_t height = 48;
-    std::vector<unsigned char> pixels(width * height * 3);
-    for (std::uint32_t y = 0; y < height; ++y) {
-        for (std::uint32_t x = 0; x < width; ++x) {
-            unsigned char * pixel = &pixels[(y * width + x) * 3];
-            pixel[0] = static_cast<unsigned char>(x * 4);
-            pixel[1] = static_cast<unsigned char>(y * 5);
-            pixel[2] = static_cast<unsigned char>((x + y) * 2);
-        }
-    }
-    return std::unique_ptr<mtmd_bitmap, BitmapDeleter>(mtmd_bitmap_init(width, height, pixels.data()));
-}
-
-bool all_finite(const float * values, int n) {
-    for (int i = 0; i < n; ++i) {
-        if (!std::isfinite(values[i])) {
-            return false;
-        }
-    }
-    return true;
-}
 
 class TestModelTest : public ::testing::TestWithParam<ArchCase> {
 protected:
@@ -213,15 +143,15 @@ TEST_P(TestModelTest, MtmdEncodesAnImageAndDecodingGivesFiniteLogits) {
     mtmd_params.print_timings = false;
     mtmd_params.n_threads = 2;
     mtmd_params.warmup = false;
-    const std::unique_ptr<mtmd_context, MtmdDeleter> vision(
+    const MtmdPtr vision(
         mtmd_init_from_file(generated.mmproj.c_str(), model.get(), mtmd_params));
     ASSERT_NE(vision, nullptr);
 
-    const auto bitmap = gradient_bitmap();
+    const auto bitmap = gradient_bitmap(64, 48);
     const mtmd_bitmap * bitmaps[] = {bitmap.get()};
     const std::string prompt = std::string(mtmd_default_marker()) + "Describe the lesion.";
     const mtmd_input_text text{prompt.c_str(), prompt.size(), true, true};
-    const std::unique_ptr<mtmd_input_chunks, ChunksDeleter> chunks(mtmd_input_chunks_init());
+    const ChunksPtr chunks(mtmd_input_chunks_init());
     ASSERT_EQ(mtmd_tokenize(vision.get(), chunks.get(), &text, bitmaps, 1), 0);
     std::size_t image_tokens = 0;
     for (std::size_t i = 0; i < mtmd_input_chunks_size(chunks.get()); ++i) {
@@ -236,7 +166,7 @@ TEST_P(TestModelTest, MtmdEncodesAnImageAndDecodingGivesFiniteLogits) {
     context_params.n_ctx = 256;
     context_params.n_batch = 64;
     context_params.n_threads = 2;
-    const std::unique_ptr<llama_context, ContextDeleter> context(llama_init_from_model(model.get(), context_params));
+    const ContextPtr context(llama_init_from_model(model.get(), context_params));
     ASSERT_NE(context, nullptr);
     llama_pos n_past = 0;
     ASSERT_EQ(mtmd_helper_eval_chunks(vision.get(), context.get(), chunks.get(), 0, 0, 64, true, &n_past), 0);

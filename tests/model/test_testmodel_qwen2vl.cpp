@@ -5,6 +5,7 @@
 // finite logits, and the real-size preset has Qwen2.5-VL-7B's shapes.
 #include "model/testmodel.h"
 #include "model/testmodel_writer.h"
+#include "llama_test_support.h"
 
 #include "gguf.h"
 #include "llama.h"
@@ -32,84 +33,15 @@ namespace fs = std::filesystem;
 constexpr int kTinyEmbd = 32;
 constexpr const char * kVocabFile = "ggml-vocab-qwen2.gguf";
 
-void quiet_log(ggml_log_level, const char *, void *) {}
+using namespace dermlens::testing_support;
 
-// llama.cpp logs every load at length; the tests only need their own failures.
-class QuietLlama : public ::testing::Environment {
-public:
-    void SetUp() override {
-        llama_backend_init();
-        llama_log_set(quiet_log, nullptr);
-        mtmd_helper_log_set(quiet_log, nullptr);
-    }
-};
 [[maybe_unused]] ::testing::Environment * const kQuietLlama = ::testing::AddGlobalTestEnvironment(new QuietLlama);
-
-struct ModelDeleter {
-    void operator()(llama_model * model) const { llama_model_free(model); }
-};
-struct ContextDeleter {
-    void operator()(llama_context * context) const { llama_free(context); }
-};
-struct MtmdDeleter {
-    void operator()(mtmd_context * context) const { mtmd_free(context); }
-};
-struct ChunksDeleter {
-    void operator()(mtmd_input_chunks * chunks) const { mtmd_input_chunks_free(chunks); }
-};
-struct BitmapDeleter {
-    void operator()(mtmd_bitmap * bitmap) const { mtmd_bitmap_free(bitmap); }
-};
-struct GgufDeleter {
-    void operator()(gguf_context * gguf) const { gguf_free(gguf); }
-};
-using ModelPtr = std::unique_ptr<llama_model, ModelDeleter>;
-using MtmdPtr = std::unique_ptr<mtmd_context, MtmdDeleter>;
-using ChunksPtr = std::unique_ptr<mtmd_input_chunks, ChunksDeleter>;
-using GgufPtr = std::unique_ptr<gguf_context, GgufDeleter>;
-
-std::string read_bytes(const fs::path & path) {
-    std::ifstream in(path, std::ios::binary);
-    return {std::istreambuf_iterator<char>(in), std::istreambuf_iterator<char>()};
-}
-
-ModelPtr load_model(const fs::path & path, bool vocab_only = false) {
-    llama_model_params params = llama_model_default_params();
-    params.vocab_only = vocab_only;
-    return ModelPtr(llama_model_load_from_file(path.c_str(), params));
-}
 
 GgufPtr read_metadata(const fs::path & path) {
     gguf_init_params params{};
     params.no_alloc = true;
     params.ctx = nullptr;
     return GgufPtr(gguf_init_from_file(path.c_str(), params));
-}
-
-std::vector<llama_token> tokenize(const llama_model * model, const std::string & text, bool parse_special) {
-    const llama_vocab * vocab = llama_model_get_vocab(model);
-    std::vector<llama_token> tokens(text.size() + 8);
-    const int n = llama_tokenize(vocab, text.c_str(), static_cast<int32_t>(text.size()), tokens.data(),
-                                 static_cast<int32_t>(tokens.size()), false, parse_special);
-    tokens.resize(n > 0 ? static_cast<std::size_t>(n) : 0);
-    return tokens;
-}
-
-std::unique_ptr<mtmd_bitmap, BitmapDeleter> gradient_bitmap(std::uint32_t width, std::uint32_t height) {
-    std::vector<unsigned char> pixels(static_cast<std::size_t>(width) * height * 3);
-    for (std::uint32_t y = 0; y < height; ++y) {
-        for (std::uint32_t x = 0; x < width; ++x) {
-            unsigned char * pixel = &pixels[(static_cast<std::size_t>(y) * width + x) * 3];
-            pixel[0] = static_cast<unsigned char>(x * 2);
-            pixel[1] = static_cast<unsigned char>(y * 3);
-            pixel[2] = static_cast<unsigned char>(x + y);
-        }
-    }
-    return std::unique_ptr<mtmd_bitmap, BitmapDeleter>(mtmd_bitmap_init(width, height, pixels.data()));
-}
-
-bool all_finite(const float * values, int n) {
-    return std::all_of(values, values + n, [](float value) { return std::isfinite(value); });
 }
 
 const mtmd_input_chunk * only_image_chunk(const mtmd_input_chunks * chunks) {
@@ -273,7 +205,7 @@ TEST_P(TestModelQwen2VLImage, MtmdEncodesTheImageAtItsAspectRatioAndDecodingGive
     context_params.n_ctx = 256;
     context_params.n_batch = 64;
     context_params.n_threads = 2;
-    const std::unique_ptr<llama_context, ContextDeleter> context(llama_init_from_model(model.get(), context_params));
+    const ContextPtr context(llama_init_from_model(model.get(), context_params));
     ASSERT_NE(context, nullptr);
     llama_pos n_past = 0;
     ASSERT_EQ(mtmd_helper_eval_chunks(vision.get(), context.get(), chunks.get(), 0, 0, 64, true, &n_past), 0);
