@@ -166,6 +166,21 @@ TEST_F(CliDiagnose, BadLabels) {
                    2, {"labels"});
 }
 
+// Model files and runtime options can come from the environment, as in llama.cpp's tools.
+TEST_F(CliDiagnose, EnvironmentSuppliesModelFilesAndOptions) {
+    const std::vector<std::pair<std::string, std::string>> env{{"DERMLENS_MODEL", gemma3_.model.string()},
+                                                               {"DERMLENS_MMPROJ", gemma3_.mmproj.string()},
+                                                               {"DERMLENS_MAX_TOKENS", "3"}};
+    const auto result = run_process({DERMLENS_CLI, "diagnose", "--labels", kLabels, "--json", lesion_a_.string()}, env);
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_EQ(json::parse(result.out).at(0).at("settings").at("max_tokens"), 3);
+    expect_refused(run_process({DERMLENS_CLI, "diagnose", "--labels", kLabels, lesion_a_.string()},
+                               {{"DERMLENS_MODEL", gemma3_.model.string()},
+                                {"DERMLENS_MMPROJ", gemma3_.mmproj.string()},
+                                {"DERMLENS_THREADS", "0"}}),
+                   2, {"threads must be positive"});
+}
+
 TEST_F(CliDiagnose, DemoIsLabelledUntrained) {
     const auto result = run_process({DERMLENS_CLI, "demo", "--threads", "2", "--max-tokens", "4"},
                                     {{"DERMLENS_CACHE_DIR", (dir_ / "cache").string()}});

@@ -40,8 +40,12 @@ void register_diagnose(CLI::App & root, std::vector<Command> & commands) {
     auto options = std::make_shared<DiagnoseOptions>();
     auto * app = root.add_subcommand(
         "diagnose", "Ask a vision-language model for the most likely of the given labels for each image (direct answer)");
-    app->add_option("--model,-m", options->model, "GGUF text model (e.g. MedGemma-4B)")->required();
-    app->add_option("--mmproj", options->mmproj, "GGUF vision projector belonging to the model")->required();
+    app->add_option("--model,-m", options->model, "GGUF text model (e.g. MedGemma-4B)")
+        ->required()
+        ->envname("DERMLENS_MODEL");
+    app->add_option("--mmproj", options->mmproj, "GGUF vision projector belonging to the model")
+        ->required()
+        ->envname("DERMLENS_MMPROJ");
     app->add_option("--labels", options->labels, "Comma-separated candidate labels, e.g. \"melanoma,nevus\"")
         ->required();
     app->add_option("images", options->images, "Image files (JPEG, PNG, ...)")->required();

@@ -35,20 +35,30 @@ model::VlmParams RuntimeOptions::vlm_params(const std::filesystem::path & model,
 void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
     options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     app.add_option("--threads,-t", options.threads, "CPU threads for the text model and the vision encoder")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_THREADS");
     app.add_option("--ctx", options.context_size, "Context size in tokens (image tokens included)")
-        ->capture_default_str();
-    app.add_option("--batch", options.batch_size, "Logical batch size for prompt processing")->capture_default_str();
-    app.add_option("--max-tokens", options.max_tokens, "Most tokens to generate per image")->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_CTX");
+    app.add_option("--batch", options.batch_size, "Logical batch size for prompt processing")
+        ->capture_default_str()
+        ->envname("DERMLENS_BATCH");
+    app.add_option("--max-tokens", options.max_tokens, "Most tokens to generate per image")
+        ->capture_default_str()
+        ->envname("DERMLENS_MAX_TOKENS");
     app.add_option("--seed", options.seed, "Sampling seed (decoding is greedy: the seed does not change the answer)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_SEED");
     app.add_option("--flash-attn", options.flash_attention, "Flash attention in the text model: on, off or auto")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_FLASH_ATTN");
     app.add_option("--vision-flash-attn", options.vision_flash_attention,
                    "Flash attention in the vision encoder: on, off or auto (off: much faster on CPU)")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_VISION_FLASH_ATTN");
     app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")
-        ->capture_default_str();
+        ->capture_default_str()
+        ->envname("DERMLENS_MAX_MEGAPIXELS");
     app.add_flag("--json", options.json, "Print one JSON array with an object per image (docs/diagnose-json.md)");
     app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
 }
