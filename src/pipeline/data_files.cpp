@@ -1,21 +1,14 @@
 #include "pipeline/data_files.h"
 
+#include "common/data_dir.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
 
-#include <cstdlib>
 #include <fstream>
 #include <sstream>
 
 namespace dermlens::pipeline {
-
-std::filesystem::path data_dir() {
-    if (const char * env = std::getenv("DERMLENS_DATA_DIR"); env != nullptr && *env != '\0') {
-        return env;
-    }
-    return DERMLENS_DEFAULT_DATA_DIR;
-}
 
 std::string read_prompt(std::string_view name) {
     const auto path = data_dir() / "prompts" / (std::string(name) + ".txt");

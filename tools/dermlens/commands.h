@@ -23,5 +23,6 @@ void register_version(CLI::App & root, std::vector<Command> & commands);   // cm
 void register_diagnose(CLI::App & root, std::vector<Command> & commands);  // cmd_diagnose.cpp
 void register_demo(CLI::App & root, std::vector<Command> & commands);      // cmd_demo.cpp
 void register_dev(CLI::App & root, std::vector<Command> & commands);       // cmd_dev.cpp (dev make-test-model)
+void register_kb(CLI::App & root, std::vector<Command> & commands);        // cmd_kb.cpp (kb check, show, labelset, relation, ddx)
 
 }  // namespace dermlens::cli

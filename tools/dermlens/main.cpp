@@ -2,6 +2,7 @@
 //
 //   dermlens diagnose --model medgemma.gguf --mmproj mmproj.gguf --labels "melanoma,nevus" lesion.jpg
 //   dermlens demo            # the same flow on a generated tiny model
+//   dermlens kb show shingles
 //   dermlens --version
 #include "commands.h"
 
@@ -37,6 +38,7 @@ int main(int argc, char ** argv) {
     cli::register_diagnose(app, commands);
     cli::register_demo(app, commands);
     cli::register_dev(app, commands);
+    cli::register_kb(app, commands);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,69 @@
+// The records of the knowledge base, as read from data/kb/ (docs/kb-schema.md).
+#pragma once
+
+#include <cstddef>
+#include <filesystem>
+#include <optional>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dermlens::kb {
+
+enum class Malignancy { Benign, Malignant, Precancerous };
+
+// "benign", "malignant", "precancerous": the spelling of the files.
+std::string_view malignancy_name(Malignancy malignancy);
+// The inverse of malignancy_name; std::nullopt for any other text.
+std::optional<Malignancy> parse_malignancy(std::string_view text);
+
+// The five visual criteria of paper 000, one clinical sentence each.
+struct Description {
+    std::string location;
+    std::string lesion_type;
+    std::string shape_border;
+    std::string colour;
+    std::string texture;
+};
+
+struct Condition {
+    std::string id;
+    std::string name;
+    std::string parent;  // empty for the root
+    std::vector<std::string> synonyms;
+    std::optional<Malignancy> malignancy;  // as set on this node; KnowledgeBase::malignancy() inherits
+    std::optional<Description> description;
+    std::filesystem::path file;  // the file that defined it (the last overlay that did)
+};
+
+// An undirected differential-diagnosis edge, as listed in a ddx.json.
+struct DdxEdge {
+    std::string first;
+    std::string second;
+    std::filesystem::path file;
+    std::size_t index = 0;  // position in that file's "edges"
+};
+
+struct Label {
+    std::string label;      // the dataset's own string
+    std::string condition;  // condition id
+};
+
+struct LabelSet {
+    std::string name;
+    std::string title;
+    std::string source;
+    bool described = false;  // every mapped condition must have a description
+    std::vector<Label> labels;  // in the dataset's class order
+    std::filesystem::path file;
+};
+
+// One thing `check()` found wrong, with the file it is in (empty when it concerns no single file).
+struct Problem {
+    std::filesystem::path file;
+    std::string message;
+
+    std::string to_string() const;  // "<file>: <message>"
+};
+
+}  // namespace dermlens::kb

@@ -1,0 +1,249 @@
+#include "kb/kb_files.h"
+
+#include "dermlens/error.h"
+
+#include <fmt/format.h>
+#include <nlohmann/json.hpp>
+
+#include <algorithm>
+#include <array>
+#include <fstream>
+#include <initializer_list>
+#include <optional>
+#include <sstream>
+#include <string>
+#include <string_view>
+#include <utility>
+
+namespace dermlens::kb {
+namespace {
+
+using nlohmann::json;
+
+// The five visual criteria of paper 000, in Description's member order.
+constexpr std::array<std::string_view, 5> kDescriptionFields{"location", "lesion_type", "shape_border", "colour",
+                                                             "texture"};
+
+// A JSON object read field by field; every complaint names the file and where in it.
+class ObjectReader {
+public:
+    ObjectReader(const json & value, std::filesystem::path file, std::string where)
+        : value_(value), file_(std::move(file)), where_(std::move(where)) {
+        if (!value_.is_object()) {
+            fail(fmt::format("expected an object, found {}", value_.type_name()));
+        }
+    }
+
+    [[noreturn]] void fail(std::string_view what) const {
+        const std::string location = where_.empty() ? "" : where_ + ": ";
+        throw Error(ErrorKind::InvalidInput, fmt::format("kb file '{}': {}{}", file_.string(), location, what));
+    }
+
+    // Refuses fields outside `known`: a misspelt optional field would otherwise be silently ignored.
+    void refuse_unknown_fields(std::initializer_list<std::string_view> known) const {
+        for (const auto & [key, field] : value_.items()) {
+            if (std::find(known.begin(), known.end(), key) == known.end()) {
+                fail(fmt::format("unknown field '{}'", key));
+            }
+        }
+    }
+
+    const json * find(std::string_view key) const {
+        const auto it = value_.find(key);
+        return it == value_.end() ? nullptr : &*it;
+    }
+
+    const json & required(std::string_view key) const {
+        const json * field = find(key);
+        if (field == nullptr) {
+            fail(fmt::format("missing required field '{}'", key));
+        }
+        return *field;
+    }
+
+    std::string string_of(std::string_view key, const json & field) const {
+        if (!field.is_string() || field.get_ref<const std::string &>().empty()) {
+            fail(fmt::format("field '{}' must be a non-empty string, found {}", key, field.dump()));
+        }
+        return field.get<std::string>();
+    }
+
+    std::string required_string(std::string_view key) const { return string_of(key, required(key)); }
+
+    std::optional<std::string> optional_string(std::string_view key) const {
+        const json * field = find(key);
+        return field == nullptr ? std::nullopt : std::optional(string_of(key, *field));
+    }
+
+    const json & required_array(std::string_view key) const {
+        const json & field = required(key);
+        if (!field.is_array()) {
+            fail(fmt::format("field '{}' must be an array, found {}", key, field.type_name()));
+        }
+        return field;
+    }
+
+    std::vector<std::string> optional_strings(std::string_view key) const {
+        const json * field = find(key);
+        if (field == nullptr) {
+            return {};
+        }
+        if (!field->is_array()) {
+            fail(fmt::format("field '{}' must be an array of strings, found {}", key, field->type_name()));
+        }
+        std::vector<std::string> strings;
+        for (const json & item : *field) {
+            strings.push_back(string_of(key, item));
+        }
+        return strings;
+    }
+
+    bool optional_bool(std::string_view key, bool fallback) const {
+        const json * field = find(key);
+        if (field == nullptr) {
+            return fallback;
+        }
+        if (!field->is_boolean()) {
+            fail(fmt::format("field '{}' must be true or false, found {}", key, field->dump()));
+        }
+        return field->get<bool>();
+    }
+
+private:
+    const json & value_;
+    std::filesystem::path file_;
+    std::string where_;
+};
+
+json parse_file(const std::filesystem::path & file) {
+    std::ifstream in(file, std::ios::binary);
+    if (!in) {
+        throw Error(ErrorKind::InvalidInput, fmt::format("kb file '{}': cannot read it", file.string()));
+    }
+    std::ostringstream text;
+    text << in.rdbuf();
+    try {
+        return json::parse(text.str());
+    } catch (const json::parse_error & e) {
+        // Drop nlohmann's "[json.exception.parse_error.101] " prefix: the rest says where and why.
+        const std::string_view what = e.what();
+        const std::size_t end_of_tag = what.find("] ");
+        const std::string_view reason = end_of_tag == std::string_view::npos ? what : what.substr(end_of_tag + 2);
+        throw Error(ErrorKind::InvalidInput, fmt::format("kb file '{}': malformed JSON: {}", file.string(), reason));
+    }
+}
+
+// The file's top-level object, after checking its schema string.
+json parse_top_level(const std::filesystem::path & file, std::string_view schema,
+                     std::initializer_list<std::string_view> fields) {
+    json document = parse_file(file);
+    const ObjectReader top(document, file, "");
+    top.refuse_unknown_fields(fields);
+    const std::string found = top.required_string("schema");
+    if (found != schema) {
+        top.fail(fmt::format("schema is '{}', expected '{}'", found, schema));
+    }
+    return document;
+}
+
+bool is_valid_id(const std::string & id) {
+    return std::all_of(id.begin(), id.end(),
+                       [](char c) { return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || c == '_'; });
+}
+
+Description read_description(const ObjectReader & condition) {
+    const json & value = condition.required("description");
+    if (!value.is_object()) {
+        condition.fail(fmt::format("field 'description' must be an object, found {}", value.type_name()));
+    }
+    for (const auto & [key, field] : value.items()) {
+        if (std::find(kDescriptionFields.begin(), kDescriptionFields.end(), key) == kDescriptionFields.end()) {
+            condition.fail(fmt::format("unknown field 'description.{}'", key));
+        }
+    }
+    std::array<std::string, kDescriptionFields.size()> sentences;
+    for (std::size_t i = 0; i < kDescriptionFields.size(); ++i) {
+        const std::string key = fmt::format("description.{}", kDescriptionFields[i]);
+        const auto it = value.find(kDescriptionFields[i]);
+        if (it == value.end()) {
+            condition.fail(fmt::format("missing required field '{}'", key));
+        }
+        sentences[i] = condition.string_of(key, *it);
+    }
+    return {sentences[0], sentences[1], sentences[2], sentences[3], sentences[4]};
+}
+
+Condition read_condition(const json & value, const std::filesystem::path & file, std::size_t index) {
+    const std::string where = fmt::format("conditions[{}]", index);
+    const ObjectReader untitled(value, file, where);
+    const std::string id = untitled.required_string("id");
+    const ObjectReader reader(value, file, fmt::format("{} (id '{}')", where, id));
+    if (!is_valid_id(id)) {
+        reader.fail("id must be lower-case letters, digits and underscores");
+    }
+    reader.refuse_unknown_fields({"id", "name", "parent", "synonyms", "malignancy", "description"});
+    Condition condition;
+    condition.id = id;
+    condition.name = reader.required_string("name");
+    condition.parent = reader.optional_string("parent").value_or("");
+    condition.synonyms = reader.optional_strings("synonyms");
+    if (const auto malignancy = reader.optional_string("malignancy")) {
+        condition.malignancy = parse_malignancy(*malignancy);
+        if (!condition.malignancy) {
+            reader.fail(fmt::format("malignancy is '{}', expected benign, malignant or precancerous", *malignancy));
+        }
+    }
+    if (reader.find("description") != nullptr) {
+        condition.description = read_description(reader);
+    }
+    condition.file = file;
+    return condition;
+}
+
+}  // namespace
+
+std::vector<Condition> read_conditions_file(const std::filesystem::path & file) {
+    const json document = parse_top_level(file, kConditionsSchema, {"schema", "conditions"});
+    const json & items = ObjectReader(document, file, "").required_array("conditions");
+    std::vector<Condition> conditions;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        conditions.push_back(read_condition(items[i], file, i));
+    }
+    return conditions;
+}
+
+std::vector<DdxEdge> read_ddx_file(const std::filesystem::path & file) {
+    const json document = parse_top_level(file, kDdxSchema, {"schema", "edges"});
+    const ObjectReader top(document, file, "");
+    const json & items = top.required_array("edges");
+    std::vector<DdxEdge> edges;
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const json & pair = items[i];
+        if (!pair.is_array() || pair.size() != 2 || !pair[0].is_string() || !pair[1].is_string()) {
+            top.fail(fmt::format("edges[{}] must be a pair of condition ids, found {}", i, pair.dump()));
+        }
+        edges.push_back({pair[0].get<std::string>(), pair[1].get<std::string>(), file, i});
+    }
+    return edges;
+}
+
+LabelSet read_label_set_file(const std::filesystem::path & file) {
+    const json document = parse_top_level(file, kLabelSetSchema,
+                                          {"schema", "name", "title", "source", "described", "labels"});
+    const ObjectReader top(document, file, "");
+    LabelSet set;
+    set.name = top.required_string("name");
+    set.title = top.optional_string("title").value_or("");
+    set.source = top.optional_string("source").value_or("");
+    set.described = top.optional_bool("described", false);
+    const json & items = top.required_array("labels");
+    for (std::size_t i = 0; i < items.size(); ++i) {
+        const ObjectReader label(items[i], file, fmt::format("labels[{}]", i));
+        label.refuse_unknown_fields({"label", "condition"});
+        set.labels.push_back({label.required_string("label"), label.required_string("condition")});
+    }
+    set.file = file;
+    return set;
+}
+
+}  // namespace dermlens::kb
