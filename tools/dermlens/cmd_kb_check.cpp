@@ -1,0 +1,49 @@
+// dermlens kb check [--kb DIR]... [--json]: every problem of the knowledge base, or a summary
+#include "kb_options.h"
+
+#include "dermlens/error.h"
+
+#include <fmt/format.h>
+
+namespace dermlens::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+int run_check(const KbOptions & options) {
+    const kb::KnowledgeBase base = options.load();
+    const auto problems = base.check();
+    if (options.json) {
+        ordered_json list = ordered_json::array();
+        for (const auto & problem : problems) {
+            list.push_back({{"file", problem.file.string()}, {"message", problem.message}});
+        }
+        print_json({{"ok", problems.empty()},
+                    {"conditions", base.size()},
+                    {"edges", base.edges().size()},
+                    {"label_sets", base.label_set_names().size()},
+                    {"problems", list}});
+    } else if (problems.empty()) {
+        fmt::print("ok: {} conditions, {} edges, {} label sets\n", base.size(), base.edges().size(),
+                   base.label_set_names().size());
+    } else {
+        for (const auto & problem : problems) {
+            fmt::print("{}\n", problem.to_string());
+        }
+        fmt::print(stderr, "dermlens: error: the knowledge base has {} problem{}\n", problems.size(),
+                   problems.size() == 1 ? "" : "s");
+    }
+    return problems.empty() ? 0 : static_cast<int>(ErrorKind::InvalidInput);
+}
+
+}  // namespace
+
+void register_kb_check(CLI::App & kb, std::vector<Command> & commands) {
+    auto check = std::make_shared<KbOptions>();
+    auto * check_app = kb.add_subcommand("check", "Validate the knowledge base; list every problem (exit 3) or "
+                                                   "print a summary");
+    add_kb_options(*check_app, *check);
+    commands.push_back({check_app, [check] { return run_check(*check); }});
+}
+
+}  // namespace dermlens::cli

@@ -1,0 +1,104 @@
+// dermlens kb show NAME: names, taxonomy path, malignancy, description, DDx neighbours, label sets
+#include "kb_options.h"
+
+#include <fmt/format.h>
+#include <fmt/ranges.h>
+
+namespace dermlens::cli {
+namespace {
+
+using nlohmann::ordered_json;
+
+ordered_json optional_text(const std::optional<std::string> & text) {
+    return text ? ordered_json(*text) : ordered_json(nullptr);
+}
+
+ordered_json description_json(const std::optional<kb::Description> & description) {
+    if (!description) {
+        return nullptr;
+    }
+    return {{"location", description->location},
+            {"lesion_type", description->lesion_type},
+            {"shape_border", description->shape_border},
+            {"colour", description->colour},
+            {"texture", description->texture}};
+}
+
+ordered_json show_json(const kb::KnowledgeBase & base, const std::string & id) {
+    const kb::Condition & condition = base.condition(id);
+    const auto malignancy = base.malignancy(id);
+    ordered_json uses = ordered_json::array();
+    for (const auto & use : base.label_uses(id)) {
+        uses.push_back({{"label_set", use.label_set}, {"label", use.label}});
+    }
+    return {{"id", id},
+            {"name", condition.name},
+            {"synonyms", condition.synonyms},
+            {"parent", optional_text(base.parent(id))},
+            {"path_to_root", base.path_to_root(id)},
+            {"depth", base.depth(id)},
+            {"children", base.children(id)},
+            {"malignancy", malignancy ? ordered_json(kb::malignancy_name(*malignancy)) : ordered_json(nullptr)},
+            {"malignancy_inherited", malignancy.has_value() && !condition.malignancy.has_value()},
+            {"description", description_json(condition.description)},
+            {"ddx", base.neighbours(id)},
+            {"label_sets", uses}};
+}
+
+std::string names_of(const kb::KnowledgeBase & base, const std::vector<std::string> & ids, std::string_view separator) {
+    std::vector<std::string> names;
+    for (const auto & id : ids) {
+        names.push_back(base.condition(id).name);
+    }
+    return names.empty() ? "-" : fmt::format("{}", fmt::join(names, separator));
+}
+
+void print_show(const kb::KnowledgeBase & base, const std::string & id) {
+    const kb::Condition & condition = base.condition(id);
+    fmt::print("{}\n", named(base, id));
+    fmt::print("synonyms:     {}\n",
+               condition.synonyms.empty() ? "-" : fmt::format("{}", fmt::join(condition.synonyms, ", ")));
+    fmt::print("path to root: {}\n", names_of(base, base.path_to_root(id), " < "));
+    fmt::print("children:     {}\n", names_of(base, base.children(id), ", "));
+    const auto malignancy = base.malignancy(id);
+    fmt::print("malignancy:   {}{}\n", malignancy ? kb::malignancy_name(*malignancy) : "not set",
+               malignancy && !condition.malignancy ? " (inherited)" : "");
+    if (const auto & description = condition.description) {
+        fmt::print("description:\n  location:     {}\n  lesion type:  {}\n  shape/border: {}\n  colour:       {}\n"
+                   "  texture:      {}\n",
+                   description->location, description->lesion_type, description->shape_border, description->colour,
+                   description->texture);
+    } else {
+        fmt::print("description:  -\n");
+    }
+    fmt::print("ddx:          {}\n", names_of(base, base.neighbours(id), ", "));
+    std::vector<std::string> uses;
+    for (const auto & use : base.label_uses(id)) {
+        uses.push_back(fmt::format("{} ({})", use.label_set, use.label));
+    }
+    fmt::print("label sets:   {}\n", uses.empty() ? "-" : fmt::format("{}", fmt::join(uses, ", ")));
+}
+
+int run_show(const ConditionOptions & options) {
+    const kb::KnowledgeBase base = options.names.kb.load();
+    const std::string id = options.names.resolve(base, options.name);
+    if (options.names.kb.json) {
+        print_json(show_json(base, id));
+    } else {
+        print_show(base, id);
+    }
+    return 0;
+}
+
+}  // namespace
+
+void register_kb_show(CLI::App & kb, std::vector<Command> & commands) {
+    auto show = std::make_shared<ConditionOptions>();
+    auto * show_app = kb.add_subcommand("show", "Show a condition: names, taxonomy path, malignancy, description, "
+                                                 "DDx neighbours, label sets");
+    show_app->add_option("name", show->name, "Condition id, name, synonym or dataset label")->required();
+    add_name_options(*show_app, show->names);
+    commands.push_back({show_app, [show] { return run_show(*show); }});
+}
+
+}  // namespace dermlens::cli
