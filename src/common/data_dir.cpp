@@ -11,4 +11,19 @@ std::filesystem::path data_dir() {
     return DERMLENS_DEFAULT_DATA_DIR;
 }
 
+namespace {
+
+std::filesystem::path env_path_or(const char * name, const std::filesystem::path & fallback) {
+    const char * value = std::getenv(name);
+    return value != nullptr && *value != '\0' ? std::filesystem::path(value) : fallback;
+}
+
+}  // namespace
+
+std::filesystem::path cache_dir() {
+    const char * home = std::getenv("HOME");
+    const auto xdg = env_path_or("XDG_CACHE_HOME", std::filesystem::path(home ? home : ".") / ".cache");
+    return env_path_or("DERMLENS_CACHE_DIR", xdg / "dermlens");
+}
+
 }  // namespace dermlens

@@ -1,5 +1,6 @@
 #include "kb/multiple_choice.h"
 
+#include "common/random.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -10,20 +11,6 @@
 
 namespace dermlens::kb {
 namespace {
-
-// A uniform draw from [0, n) by rejection on std::mt19937_64's raw output, whose
-// sequence the standard fixes: std::uniform_int_distribution's mapping is
-// implementation-defined, so it would make options differ between platforms.
-std::size_t uniform_index(std::mt19937_64 & rng, std::size_t n) {
-    const std::uint64_t bound = n;
-    // Outputs below 2^64 mod n would make the low residues more likely.
-    const std::uint64_t threshold = (std::numeric_limits<std::uint64_t>::max() - bound + 1) % bound;
-    std::uint64_t draw = rng();
-    while (draw < threshold) {
-        draw = rng();
-    }
-    return static_cast<std::size_t>(draw % bound);
-}
 
 // Fisher-Yates on the first `count` places: they become a uniform sample, in random order.
 void shuffle_prefix(std::vector<std::string> & items, std::size_t count, std::mt19937_64 & rng) {

@@ -13,6 +13,7 @@
 #include <memory>
 #include <optional>
 #include <string_view>
+#include <vector>
 
 namespace dermlens::model {
 namespace {
@@ -103,6 +104,15 @@ std::optional<std::int64_t> integer_value(const gguf_context * ctx, const std::s
     }
 }
 
+std::vector<float> float_array(const gguf_context * ctx, const std::string & key) {
+    const std::int64_t id = gguf_find_key(ctx, key.c_str());
+    if (id < 0 || gguf_get_kv_type(ctx, id) != GGUF_TYPE_ARRAY || gguf_get_arr_type(ctx, id) != GGUF_TYPE_FLOAT32) {
+        return {};
+    }
+    const auto * data = static_cast<const float *>(gguf_get_arr_data(ctx, id));
+    return std::vector<float>(data, data + gguf_get_arr_n(ctx, id));
+}
+
 bool bool_value(const gguf_context * ctx, const std::string & key) {
     const std::int64_t id = gguf_find_key(ctx, key.c_str());
     return id >= 0 && gguf_get_kv_type(ctx, id) == GGUF_TYPE_BOOL && gguf_get_val_bool(ctx, id);
@@ -169,17 +179,32 @@ ProjectorInfo check_projector(const std::filesystem::path & mmproj_path) {
     if (!projector_type) {
         fail(mmproj_path, "mmproj", "no clip.projector_type key");
     }
-    return {*projector_type, projector_output_dim(ctx.get(), mmproj_path, *projector_type)};
+    ProjectorInfo info;
+    info.projector_type = *projector_type;
+    info.output_dim = projector_output_dim(ctx.get(), mmproj_path, *projector_type);
+    info.encoder_width = integer_value(ctx.get(), "clip.vision.embedding_length").value_or(0);
+    info.encoder_layers = integer_value(ctx.get(), "clip.vision.block_count").value_or(0);
+    info.image_size = integer_value(ctx.get(), "clip.vision.image_size").value_or(0);
+    info.patch_size = integer_value(ctx.get(), "clip.vision.patch_size").value_or(0);
+    info.min_pixels = integer_value(ctx.get(), "clip.vision.image_min_pixels").value_or(0);
+    info.max_pixels = integer_value(ctx.get(), "clip.vision.image_max_pixels").value_or(0);
+    info.image_mean = float_array(ctx.get(), "clip.vision.image_mean");
+    info.image_std = float_array(ctx.get(), "clip.vision.image_std");
+    info.has_post_norm = gguf_find_tensor(ctx.get(), "v.post_ln.weight") >= 0;
+    info.post_norm_has_bias = gguf_find_tensor(ctx.get(), "v.post_ln.bias") >= 0;
+    info.has_feature_layers = gguf_find_key(ctx.get(), "clip.vision.feature_layer") >= 0;
+    return info;
 }
 
-void check_model_pair(const std::filesystem::path & model_path, const std::filesystem::path & mmproj_path) {
+ProjectorInfo check_model_pair(const std::filesystem::path & model_path, const std::filesystem::path & mmproj_path) {
     const TextModelInfo text = check_text_model(model_path);
-    const ProjectorInfo projector = check_projector(mmproj_path);
+    ProjectorInfo projector = check_projector(mmproj_path);
     if (projector.output_dim != text.embedding_length) {
         fail(mmproj_path, "mmproj",
              fmt::format("does not belong to model '{}': projector output width {} != {}.embedding_length {}",
                          model_path.string(), projector.output_dim, text.architecture, text.embedding_length));
     }
+    return projector;
 }
 
 }  // namespace dermlens::model

@@ -10,6 +10,7 @@
 #include <cstdint>
 #include <filesystem>
 #include <string>
+#include <vector>
 
 namespace dermlens::model {
 
@@ -21,12 +22,26 @@ struct TextModelInfo {
 struct ProjectorInfo {
     std::string projector_type; // clip.projector_type, e.g. "gemma3", "mlp"
     std::int64_t output_dim;    // width of the embeddings the projector feeds the text model
+
+    // The vision encoder in front of the projector (0 / empty where the file does not say).
+    std::int64_t encoder_width = 0;   // clip.vision.embedding_length
+    std::int64_t encoder_layers = 0;  // clip.vision.block_count
+    std::int64_t image_size = 0;      // clip.vision.image_size (side in pixels)
+    std::int64_t patch_size = 0;      // clip.vision.patch_size
+    std::int64_t min_pixels = 0;      // clip.vision.image_min_pixels (dynamic-resolution encoders)
+    std::int64_t max_pixels = 0;      // clip.vision.image_max_pixels
+    std::vector<float> image_mean;    // clip.vision.image_mean, per channel
+    std::vector<float> image_std;     // clip.vision.image_std, per channel
+    bool has_post_norm = false;       // v.post_ln.weight is present
+    bool post_norm_has_bias = false;  // v.post_ln.bias is present
+    bool has_feature_layers = false;  // clip.vision.feature_layer: several encoder layers stacked (Granite)
 };
 
 TextModelInfo check_text_model(const std::filesystem::path & model_path);
 ProjectorInfo check_projector(const std::filesystem::path & mmproj_path);
 
 // Both checks above, then that the projector's output width equals the text model's embedding width.
-void check_model_pair(const std::filesystem::path & model_path, const std::filesystem::path & mmproj_path);
+// Returns the projector's description.
+ProjectorInfo check_model_pair(const std::filesystem::path & model_path, const std::filesystem::path & mmproj_path);
 
 }  // namespace dermlens::model

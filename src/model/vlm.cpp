@@ -1,9 +1,13 @@
 #include "model/vlm.h"
 
+#include "common/random.h"
 #include "dermlens/error.h"
 #include "model/gguf_check.h"
+#include "model/kv_prefix.h"
 #include "model/llama_handles.h"
 
+#include <ggml-backend.h>
+#include <ggml.h>
 #include <llama.h>
 #include <mtmd-helper.h>
 #include <mtmd.h>
@@ -12,8 +16,12 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cmath>
 #include <cstdio>
+#include <cstring>
 #include <mutex>
+#include <numeric>
+#include <random>
 
 namespace dermlens::model {
 namespace {
@@ -57,27 +65,243 @@ void require_positive(int value, const char * name) {
     }
 }
 
-// One-token batch with an explicit position: M-RoPE models (Qwen2-VL) count
+// A batch of text tokens with explicit positions: M-RoPE models (Qwen2-VL) count
 // positions differently from KV cells, so positions cannot be inferred.
-class SingleTokenBatch {
+class TokenBatch {
 public:
-    SingleTokenBatch() : batch_(llama_batch_init(1, 0, 1)) {}
-    ~SingleTokenBatch() { llama_batch_free(batch_); }
-    SingleTokenBatch(const SingleTokenBatch &) = delete;
-    SingleTokenBatch & operator=(const SingleTokenBatch &) = delete;
+    explicit TokenBatch(int capacity) : batch_(llama_batch_init(capacity, 0, 1)), capacity_(capacity) {}
+    ~TokenBatch() { llama_batch_free(batch_); }
+    TokenBatch(const TokenBatch &) = delete;
+    TokenBatch & operator=(const TokenBatch &) = delete;
 
-    llama_batch & set(llama_token token, llama_pos pos) {
-        batch_.n_tokens = 1;
-        batch_.token[0] = token;
-        batch_.pos[0] = pos;
-        batch_.n_seq_id[0] = 1;
-        batch_.seq_id[0][0] = 0;
-        batch_.logits[0] = 1;
-        return batch_;
+    bool full() const noexcept { return batch_.n_tokens == capacity_; }
+    bool empty() const noexcept { return batch_.n_tokens == 0; }
+    void clear() noexcept { batch_.n_tokens = 0; }
+
+    void add(llama_token token, llama_pos pos, bool logits) {
+        const int i = batch_.n_tokens++;
+        batch_.token[i] = token;
+        batch_.pos[i] = pos;
+        batch_.n_seq_id[i] = 1;
+        batch_.seq_id[i][0] = 0;
+        batch_.logits[i] = logits ? 1 : 0;
     }
+
+    llama_batch & get() noexcept { return batch_; }
 
 private:
     llama_batch batch_;
+    int capacity_;
+};
+
+// The choice of each generated token: greedy (the first most likely token, as llama.cpp's
+// greedy sampler) or sampled at a temperature from a seeded generator, constrained by an
+// optional grammar. The grammar is asked about single tokens (the most likely ones in
+// order, or the sampled ones, drawn again while it refuses them: exact rejection sampling)
+// and applied to the whole vocabulary only when that finds nothing quickly: applying it to
+// Gemma's 262k tokens at every step costs more than the model.
+class Sampling {
+public:
+    Sampling(const llama_vocab * vocab, const DecodeParams & decode)
+        : n_vocab_(llama_vocab_n_tokens(vocab)), temperature_(decode.temperature), rng_(decode.seed) {
+        if (!decode.grammar.empty()) {
+            grammar_.reset(llama_sampler_init_grammar(vocab, decode.grammar.c_str(), "root"));
+            if (!grammar_) {
+                throw Error(ErrorKind::InvalidArgument, "the grammar does not parse as GBNF with a 'root' rule");
+            }
+        }
+    }
+
+    llama_token sample(llama_context * context) {
+        const float * logits = llama_get_logits_ith(context, -1);
+        const llama_token token = temperature_ > 0 ? sampled(logits) : most_likely(logits);
+        if (grammar_) {
+            llama_sampler_accept(grammar_.get(), token);
+        }
+        return token;
+    }
+
+private:
+    static constexpr int kDraws = 256;  // sampled tokens the grammar may refuse before it is applied to all
+
+    bool allows(llama_token token) {
+        if (!grammar_) {
+            return true;
+        }
+        llama_token_data single{token, 1.0f, 0.0f};
+        llama_token_data_array one{&single, 1, -1, false};
+        llama_sampler_apply(grammar_.get(), &one);
+        return !std::isinf(single.logit);
+    }
+
+    // Tokens in descending logit order (ties: lower id first), sorted a block at a time:
+    // the grammar usually allows one of the first few.
+    llama_token most_likely(const float * logits) {
+        if (!grammar_) {
+            return static_cast<llama_token>(std::max_element(logits, logits + n_vocab_) - logits);
+        }
+        order_.resize(static_cast<std::size_t>(n_vocab_));
+        std::iota(order_.begin(), order_.end(), 0);
+        const auto more_likely = [logits](llama_token a, llama_token b) {
+            return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
+        };
+        for (std::size_t sorted = 0, block = 64; sorted < order_.size(); block *= 8) {
+            const std::size_t end = std::min(order_.size(), sorted + block);
+            std::partial_sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted),
+                              order_.begin() + static_cast<std::ptrdiff_t>(end), order_.end(), more_likely);
+            for (; sorted < end; ++sorted) {
+                if (allows(order_[sorted])) {
+                    return order_[sorted];
+                }
+            }
+        }
+        throw Error(ErrorKind::Runtime, "the grammar allows no token here");
+    }
+
+    llama_token sampled(const float * logits) {
+        const float top = *std::max_element(logits, logits + n_vocab_);
+        cumulative_.resize(static_cast<std::size_t>(n_vocab_));
+        double total = 0;
+        for (llama_token t = 0; t < n_vocab_; ++t) {
+            total += std::exp(static_cast<double>(logits[t] - top) / temperature_);
+            cumulative_[static_cast<std::size_t>(t)] = total;
+        }
+        for (int draw = 0; draw < kDraws; ++draw) {
+            const llama_token token = drawn(total);
+            if (allows(token)) {
+                return token;
+            }
+        }
+        return sampled_among_allowed(logits, top);
+    }
+
+    // The grammar leaves little probability mass: it is applied to every token and the draw
+    // made among the tokens it allows.
+    llama_token sampled_among_allowed(const float * logits, float top) {
+        candidates_.resize(static_cast<std::size_t>(n_vocab_));
+        for (llama_token t = 0; t < n_vocab_; ++t) {
+            candidates_[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
+        }
+        llama_token_data_array all{candidates_.data(), candidates_.size(), -1, false};
+        llama_sampler_apply(grammar_.get(), &all);
+        double total = 0;
+        for (std::size_t t = 0; t < candidates_.size(); ++t) {
+            if (!std::isinf(candidates_[t].logit)) {
+                total += std::exp(static_cast<double>(logits[t] - top) / temperature_);
+            }
+            cumulative_[t] = total;
+        }
+        if (total <= 0) {
+            throw Error(ErrorKind::Runtime, "the grammar allows no token here");
+        }
+        return drawn(total);
+    }
+
+    // The token whose share of `cumulative_` holds a uniform draw on [0, total).
+    llama_token drawn(double total) {
+        const double u = uniform_unit(rng_) * total;
+        const auto at = std::upper_bound(cumulative_.begin(), cumulative_.end(), u);
+        return static_cast<llama_token>(std::min<std::ptrdiff_t>(at - cumulative_.begin(), n_vocab_ - 1));
+    }
+
+    SamplerPtr grammar_;
+    int n_vocab_;
+    float temperature_;
+    std::mt19937_64 rng_;
+    std::vector<double> cumulative_;
+    std::vector<llama_token_data> candidates_;
+    std::vector<llama_token> order_;
+};
+
+// Per-column means of a row-major matrix with `width` columns, accumulated in double.
+std::vector<float> column_means(const std::vector<float> & rows, std::size_t width) {
+    std::vector<double> sum(width, 0.0);
+    const std::size_t n_rows = rows.size() / width;
+    for (std::size_t row = 0; row < n_rows; ++row) {
+        for (std::size_t col = 0; col < width; ++col) {
+            sum[col] += rows[row * width + col];
+        }
+    }
+    std::vector<float> mean(width);
+    for (std::size_t col = 0; col < width; ++col) {
+        mean[col] = static_cast<float>(sum[col] / static_cast<double>(n_rows));
+    }
+    return mean;
+}
+
+
+// Reads the encoder's last hidden state out of the vision graph while libmtmd
+// computes it (mtmd_context_params.cb_eval). Armed only around an image encode;
+// the graph is then computed in two pieces, split after the observed node.
+class TapCapture {
+public:
+    explicit TapCapture(EncoderTap tap) : tap_(std::move(tap)) {}
+
+    const EncoderTap & tap() const noexcept { return tap_; }
+
+    void arm() {
+        armed_ = true;
+        seen_ = 0;
+        rows_ = 0;
+        error_.clear();
+        mean_.clear();
+    }
+    void disarm() noexcept { armed_ = false; }
+
+    // Matching nodes seen during the last armed encode (0: the graph has no such tensor).
+    int seen() const noexcept { return seen_; }
+    const std::string & error() const noexcept { return error_; }
+    std::int64_t rows() const noexcept { return rows_; }
+    const std::vector<float> & mean() const noexcept { return mean_; }
+
+    // ggml_backend_sched_eval_callback: asked (ask) whether a node is wanted, then given it once computed.
+    static bool observe(ggml_tensor * tensor, bool ask, void * user_data) {
+        auto & self = *static_cast<TapCapture *>(user_data);
+        const bool wanted = self.armed_ && std::strcmp(tensor->name, self.tap_.tensor_name.c_str()) == 0;
+        if (!wanted) {
+            return !ask;  // asked: not this one; computed: keep going
+        }
+        if (!ask) {
+            self.record(tensor);
+        }
+        return true;
+    }
+
+private:
+    // The last matching node wins (graph order: the encoder output comes after any earlier namesake).
+    void record(const ggml_tensor * tensor) {
+        ++seen_;
+        if (tensor->type != GGML_TYPE_F32 || !ggml_is_contiguous(tensor) || tensor->ne[0] != tap_.width) {
+            error_ = fmt::format("tensor '{}' is {} with {} columns, expected contiguous f32 with {}", tap_.tensor_name,
+                                 ggml_type_name(tensor->type), tensor->ne[0], tap_.width);
+            return;
+        }
+        error_.clear();
+        values_.resize(static_cast<std::size_t>(ggml_nelements(tensor)));
+        ggml_backend_tensor_get(tensor, values_.data(), 0, ggml_nbytes(tensor));
+        rows_ = ggml_nelements(tensor) / tap_.width;
+        mean_ = column_means(values_, static_cast<std::size_t>(tap_.width));
+    }
+
+    EncoderTap tap_;
+    bool armed_ = false;
+    int seen_ = 0;
+    std::int64_t rows_ = 0;
+    std::string error_;
+    std::vector<float> values_;
+    std::vector<float> mean_;
+};
+
+// Disarms the capture however the encode ends.
+class ArmedCapture {
+public:
+    explicit ArmedCapture(TapCapture & capture) : capture_(capture) { capture_.arm(); }
+    ~ArmedCapture() { capture_.disarm(); }
+    ArmedCapture(const ArmedCapture &) = delete;
+    ArmedCapture & operator=(const ArmedCapture &) = delete;
+
+private:
+    TapCapture & capture_;
 };
 
 }  // namespace
@@ -109,7 +333,14 @@ double per_second(int count, double ms) noexcept {
 }  // namespace
 
 double Generation::prefill_tokens_per_s() const noexcept {
-    return per_second(prompt_tokens, timings.prefill_ms);
+    return per_second(prompt_tokens - reused_tokens, timings.prefill_ms);
+}
+
+void DecodeParams::validate() const {
+    require_positive(max_tokens, "max tokens");
+    if (!(temperature >= 0)) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("temperature must be 0 or more (got {})", temperature));
+    }
 }
 
 double Generation::decode_tokens_per_s() const noexcept {
@@ -137,19 +368,27 @@ struct Vlm::Impl {
     VlmParams params;
     ModelPtr model;
     ContextPtr context;
-    SamplerPtr sampler;
     MtmdPtr vision;
     std::string chat_template;
     const llama_vocab * vocab = nullptr;
+    TapCapture capture;
+    KvPrefix cached;  // what the KV cache holds
+    std::size_t encoder_runs = 0;
 
-    explicit Impl(VlmParams p) : params(std::move(p)) {
-        params.validate();
+    explicit Impl(VlmParams p) : params(validated(std::move(p))), capture(checked_tap(params)) {
         configure_logging(params.verbose);
-        check_model_pair(params.model_path, params.mmproj_path);
         init_backend_once();
         load_text_model();
         load_vision();
-        sampler.reset(make_greedy_sampler());
+    }
+
+    static VlmParams validated(VlmParams p) {
+        p.validate();
+        return p;
+    }
+
+    static EncoderTap checked_tap(const VlmParams & p) {
+        return model::encoder_tap(check_model_pair(p.model_path, p.mmproj_path), p.mmproj_path);
     }
 
     [[noreturn]] void fail_model(const std::filesystem::path & path, const char * what, const char * reason) const {
@@ -176,6 +415,8 @@ struct Vlm::Impl {
         cparams.n_threads = params.threads;
         cparams.n_threads_batch = params.threads;
         cparams.flash_attn_type = to_llama(params.text_flash_attention);
+        // Sliding-window layers (Gemma 3) otherwise drop cells a rolled-back prefix still needs.
+        cparams.swa_full = params.reuse_prefix;
         context.reset(llama_init_from_model(model.get(), cparams));
         if (!context) {
             fail_model(params.model_path, "model", "llama.cpp could not create a context for it");
@@ -187,6 +428,8 @@ struct Vlm::Impl {
         vparams.n_threads = params.threads;
         vparams.print_timings = false;
         vparams.flash_attn_type = to_llama(params.vision_flash_attention);
+        vparams.cb_eval = TapCapture::observe;
+        vparams.cb_eval_user_data = &capture;
         vision.reset(mtmd_init_from_file(params.mmproj_path.c_str(), model.get(), vparams));
         if (!vision) {
             fail_model(params.mmproj_path, "mmproj", "libmtmd could not load it");
@@ -196,20 +439,19 @@ struct Vlm::Impl {
         }
     }
 
-    static llama_sampler * make_greedy_sampler() {
-        llama_sampler * chain = llama_sampler_chain_init(llama_sampler_chain_default_params());
-        llama_sampler_chain_add(chain, llama_sampler_init_greedy());
-        return chain;
-    }
-
-    std::string format_prompt(const std::string & user_message) const {
-        const llama_chat_message message{"user", user_message.c_str()};
-        std::vector<char> buffer(user_message.size() * 2 + 256);
-        int n = llama_chat_apply_template(chat_template.c_str(), &message, 1, true, buffer.data(),
+    std::string apply_template(const std::vector<ChatTurn> & turns) const {
+        std::vector<llama_chat_message> messages;
+        std::size_t length = 0;
+        for (const auto & turn : turns) {
+            messages.push_back({turn.role == ChatTurn::Role::User ? "user" : "assistant", turn.text.c_str()});
+            length += turn.text.size();
+        }
+        std::vector<char> buffer(length * 2 + 256 * turns.size());
+        int n = llama_chat_apply_template(chat_template.c_str(), messages.data(), messages.size(), true, buffer.data(),
                                           static_cast<std::int32_t>(buffer.size()));
         if (n > static_cast<int>(buffer.size())) {
             buffer.resize(static_cast<std::size_t>(n));
-            n = llama_chat_apply_template(chat_template.c_str(), &message, 1, true, buffer.data(),
+            n = llama_chat_apply_template(chat_template.c_str(), messages.data(), messages.size(), true, buffer.data(),
                                           static_cast<std::int32_t>(buffer.size()));
         }
         if (n < 0) {
@@ -218,13 +460,72 @@ struct Vlm::Impl {
         return std::string(buffer.data(), static_cast<std::size_t>(n));
     }
 
-    ChunksPtr tokenize(const ImageView & image, const std::string & prompt) {
-        BitmapPtr bitmap(
-            mtmd_bitmap_init(static_cast<std::uint32_t>(image.width), static_cast<std::uint32_t>(image.height),
-                             image.rgb));
+    std::string format_prompt(const std::string & user_message) const {
+        return apply_template({{ChatTurn::Role::User, user_message}});
+    }
+
+    static void check_prompt(const ChatPrompt & prompt) {
+        if (prompt.turns.empty() || prompt.turns.back().role != ChatTurn::Role::User) {
+            throw Error(ErrorKind::InvalidArgument, "a prompt needs turns ending with a user turn");
+        }
+        const std::string marker = mtmd_default_marker();
+        std::size_t markers = 0;
+        for (const auto & turn : prompt.turns) {
+            for (auto at = turn.text.find(marker); at != std::string::npos; at = turn.text.find(marker, at + 1)) {
+                ++markers;
+            }
+        }
+        if (markers != 1) {
+            throw Error(ErrorKind::InvalidArgument,
+                        fmt::format("a prompt holds the image marker once (found {} times)", markers));
+        }
+    }
+
+    std::vector<llama_token> tokenize_text(const std::string & text) const {
+        std::vector<llama_token> tokens(text.size() + 8);
+        int n = llama_tokenize(vocab, text.c_str(), static_cast<std::int32_t>(text.size()), tokens.data(),
+                               static_cast<std::int32_t>(tokens.size()), /*add_special=*/false, /*parse_special=*/false);
+        if (n < 0) {
+            tokens.resize(static_cast<std::size_t>(-n));
+            n = llama_tokenize(vocab, text.c_str(), static_cast<std::int32_t>(text.size()), tokens.data(),
+                               static_cast<std::int32_t>(tokens.size()), false, false);
+        }
+        tokens.resize(static_cast<std::size_t>(std::max(n, 0)));
+        return tokens;
+    }
+
+    // The first token of each continuation after the answer lead: the continuation tokenized
+    // together with the lead, so that a SentencePiece tokenizer does not prefix it with a space;
+    // where the two merge into one token (BPE: "(A"), the continuation tokenized alone.
+    std::vector<llama_token> continuation_tokens(const std::string & lead,
+                                                 const std::vector<std::string> & continuations) const {
+        const std::vector<llama_token> lead_tokens = tokenize_text(lead);
+        std::vector<llama_token> firsts;
+        for (const auto & continuation : continuations) {
+            std::vector<llama_token> tokens = tokenize_text(lead + continuation);
+            if (tokens.size() > lead_tokens.size() && std::equal(lead_tokens.begin(), lead_tokens.end(), tokens.begin())) {
+                tokens.erase(tokens.begin(), tokens.begin() + static_cast<std::ptrdiff_t>(lead_tokens.size()));
+            } else {
+                tokens = tokenize_text(continuation);
+            }
+            if (tokens.empty()) {
+                throw Error(ErrorKind::InvalidArgument, "a continuation to score is empty");
+            }
+            if (std::find(firsts.begin(), firsts.end(), tokens.front()) != firsts.end()) {
+                throw Error(ErrorKind::InvalidArgument,
+                            fmt::format("continuation '{}' starts with the same token as an earlier one", continuation));
+            }
+            firsts.push_back(tokens.front());
+        }
+        return firsts;
+    }
+
+    // Chunks of `prompt` with its media marker replaced by the image (placeholder bitmap: no pixels,
+    // only the size, from which libmtmd lays out the image tokens without preprocessing anything).
+    ChunksPtr tokenize(const mtmd_bitmap * bitmap, const std::string & prompt, bool add_special) const {
         ChunksPtr chunks(mtmd_input_chunks_init());
-        const mtmd_input_text text{prompt.c_str(), prompt.size(), /*add_special=*/true, /*parse_special=*/true};
-        const mtmd_bitmap * bitmaps[] = {bitmap.get()};
+        const mtmd_input_text text{prompt.c_str(), prompt.size(), add_special, /*parse_special=*/true};
+        const mtmd_bitmap * bitmaps[] = {bitmap};
         const int rc = mtmd_tokenize(vision.get(), chunks.get(), &text, bitmaps, 1);
         if (rc != 0) {
             throw Error(ErrorKind::Runtime, fmt::format("could not tokenize the prompt with the image (mtmd_tokenize: {})", rc));
@@ -232,43 +533,212 @@ struct Vlm::Impl {
         return chunks;
     }
 
-    // Feeds every chunk through the model, timing the vision encoder separately.
-    llama_pos prefill(const mtmd_input_chunks * chunks, Generation & out) {
-        llama_pos n_past = 0;
-        const std::size_t n_chunks = mtmd_input_chunks_size(chunks);
-        for (std::size_t i = 0; i < n_chunks; ++i) {
+    // The one image chunk of `chunks`; dermlens's encoders (Gemma 3, Qwen2-VL, LLaVA-1.5) never slice an image.
+    const mtmd_input_chunk * image_chunk(const mtmd_input_chunks * chunks) const {
+        const mtmd_input_chunk * found = nullptr;
+        int count = 0;
+        for (std::size_t i = 0; i < mtmd_input_chunks_size(chunks); ++i) {
             const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks, i);
-            const bool last = i + 1 == n_chunks;
             if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_IMAGE) {
-                n_past = prefill_image(chunk, n_past, out);
-            } else {
-                const auto start = Clock::now();
-                if (mtmd_helper_eval_chunk_single(vision.get(), context.get(), chunk, n_past, 0, params.batch_size,
-                                                  last, &n_past) != 0) {
-                    throw Error(ErrorKind::Runtime, "llama_decode failed on the prompt text");
-                }
-                out.timings.prefill_ms += ms_since(start);
+                found = chunk;
+                ++count;
             }
         }
-        return n_past;
+        if (count != 1) {
+            throw Error(ErrorKind::InvalidModel,
+                        fmt::format("mmproj '{}': an image became {} image chunks; dermlens supports encoders that "
+                                    "take the whole image at once", params.mmproj_path.string(), count));
+        }
+        return found;
     }
 
-    llama_pos prefill_image(const mtmd_input_chunk * chunk, llama_pos n_past, Generation & out) {
-        const auto encode_start = Clock::now();
-        if (mtmd_encode_chunk(vision.get(), chunk) != 0) {
-            throw Error(ErrorKind::Runtime, "the vision encoder failed on the image");
+    // The prompt about an image of the given size, checked against the context size with room
+    // for `new_tokens` more.
+    ChunksPtr prompt_chunks(int image_width, int image_height, const ChatPrompt & prompt, int new_tokens,
+                            int & prompt_tokens, int & image_tokens) const {
+        check_prompt(prompt);
+        const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(image_width),
+                                                     static_cast<std::uint32_t>(image_height), nullptr));
+        auto chunks = tokenize(placeholder.get(), apply_template(prompt.turns) + prompt.answer_lead, /*add_special=*/true);
+        prompt_tokens = static_cast<int>(mtmd_helper_get_n_tokens(chunks.get()));
+        image_tokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(image_chunk(chunks.get())));
+        if (prompt_tokens + new_tokens > params.context_size) {
+            throw Error(ErrorKind::InvalidArgument,
+                        fmt::format("prompt ({} tokens, image included) plus {} new tokens exceed the context size "
+                                    "({}); raise --ctx",
+                                    prompt_tokens, new_tokens, params.context_size));
         }
-        out.timings.image_encode_ms += ms_since(encode_start);
-        out.image_tokens += static_cast<int>(mtmd_input_chunk_get_n_tokens(chunk));
+        return chunks;
+    }
 
-        const auto decode_start = Clock::now();
+    static ChatPrompt question_prompt(const std::string & question) {
+        return {{{ChatTurn::Role::User, user_message(question)}}, ""};
+    }
+
+    static void check_image(const ImageView & image) {
+        if (image.width <= 0 || image.height <= 0 || image.rgb == nullptr) {
+            throw Error(ErrorKind::InvalidInput, "empty image");
+        }
+    }
+
+    ImageEncoding encode(const ImageView & image) {
+        check_image(image);
+        ImageEncoding out;
+        out.image_width = image.width;
+        out.image_height = image.height;
+        const auto preprocess_start = Clock::now();
+        const BitmapPtr bitmap(mtmd_bitmap_init(static_cast<std::uint32_t>(image.width),
+                                                static_cast<std::uint32_t>(image.height), image.rgb));
+        const auto chunks = tokenize(bitmap.get(), mtmd_default_marker(), /*add_special=*/false);
+        const mtmd_input_chunk * chunk = image_chunk(chunks.get());
+        out.preprocess_ms = ms_since(preprocess_start);
+
+        const auto encode_start = Clock::now();
+        {
+            const ArmedCapture armed(capture);
+            if (mtmd_encode_chunk(vision.get(), chunk) != 0) {
+                throw Error(ErrorKind::Runtime, "the vision encoder failed on the image");
+            }
+        }
+        out.encode_ms = ms_since(encode_start);
+        ++encoder_runs;
+
+        const EncoderTap & tap = capture.tap();
+        if (capture.seen() == 0) {
+            throw Error(ErrorKind::Runtime, fmt::format("mmproj '{}': the vision graph has no tensor '{}' (the "
+                                                        "encoder's {} output)",
+                                                        params.mmproj_path.string(), tap.tensor_name, tap.layer));
+        }
+        if (!capture.error().empty()) {
+            throw Error(ErrorKind::Runtime, fmt::format("mmproj '{}': {}", params.mmproj_path.string(), capture.error()));
+        }
+        out.encoder_mean = capture.mean();
+        out.encoder_tokens = static_cast<int>(capture.rows());
+
+        out.n_tokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(chunk));
+        out.n_embd = llama_model_n_embd_inp(model.get());
+        const float * embd = mtmd_get_output_embd(vision.get());
+        out.embeddings.assign(embd, embd + static_cast<std::size_t>(out.n_tokens) * static_cast<std::size_t>(out.n_embd));
+        out.projected_mean = column_means(out.embeddings, static_cast<std::size_t>(out.n_embd));
+        return out;
+    }
+
+    void check_encoding(const ImageEncoding & encoding) const {
+        const int n_embd = llama_model_n_embd_inp(model.get());
+        if (encoding.image_width <= 0 || encoding.image_height <= 0 || encoding.n_tokens <= 0) {
+            throw Error(ErrorKind::InvalidInput, "image encoding without image size or tokens");
+        }
+        if (encoding.n_embd != n_embd) {
+            throw Error(ErrorKind::InvalidInput,
+                        fmt::format("image encoding is {} wide but model '{}' reads {}-wide embeddings", encoding.n_embd,
+                                    params.model_path.string(), n_embd));
+        }
+        if (encoding.embeddings.size() !=
+            static_cast<std::size_t>(encoding.n_tokens) * static_cast<std::size_t>(encoding.n_embd)) {
+            throw Error(ErrorKind::InvalidInput,
+                        fmt::format("image encoding holds {} values, not {} tokens x {}", encoding.embeddings.size(),
+                                    encoding.n_tokens, encoding.n_embd));
+        }
+    }
+
+    // Evaluates the prompt, keeping the prefix it shares with what the KV cache holds: text
+    // through its tokens, the image through its stored embeddings. Returns the position after it.
+    llama_pos evaluate(const mtmd_input_chunks * chunks, const ImageEncoding & encoding, int & reused_tokens,
+                       double & prefill_ms) {
+        const auto start = Clock::now();
+        const std::uint64_t image_key = content_key(encoding.embeddings);
+        try {
+            reuse_prefix(items_of(chunks, image_key, encoding.n_tokens));
+            reused_tokens = cached.tokens_in(cached.size());
+            std::size_t item = 0;
+            const std::size_t n_chunks = mtmd_input_chunks_size(chunks);
+            for (std::size_t i = 0; i < n_chunks; ++i) {
+                const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks, i);
+                if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_IMAGE) {
+                    if (item++ >= cached.size()) {
+                        prefill_image(chunk, encoding, image_key);
+                    }
+                    continue;
+                }
+                std::size_t n_tokens = 0;
+                const llama_token * tokens = mtmd_input_chunk_get_tokens_text(chunk, &n_tokens);
+                if (item >= cached.size()) {  // reuse keeps whole chunks
+                    prefill_text(tokens, n_tokens, /*logits_at_end=*/i + 1 == n_chunks);
+                }
+                item += n_tokens;
+            }
+        } catch (...) {
+            forget_cache();
+            throw;
+        }
+        prefill_ms = ms_since(start);
+        return cached.position_after(cached.size());
+    }
+
+    static std::vector<PromptItem> items_of(const mtmd_input_chunks * chunks, std::uint64_t image_key, int image_tokens) {
+        std::vector<PromptItem> items;
+        for (std::size_t i = 0; i < mtmd_input_chunks_size(chunks); ++i) {
+            const mtmd_input_chunk * chunk = mtmd_input_chunks_get(chunks, i);
+            if (mtmd_input_chunk_get_type(chunk) == MTMD_INPUT_CHUNK_TYPE_IMAGE) {
+                items.push_back(PromptItem::image(image_key, image_tokens, mtmd_input_chunk_get_n_pos(chunk)));
+                continue;
+            }
+            std::size_t n_tokens = 0;
+            const llama_token * tokens = mtmd_input_chunk_get_tokens_text(chunk, &n_tokens);
+            for (std::size_t t = 0; t < n_tokens; ++t) {
+                items.push_back(PromptItem::text(tokens[t], t == 0));
+            }
+        }
+        return items;
+    }
+
+    // Cuts the KV cache after the longest prefix it shares with `items` (everything when reuse is off).
+    void reuse_prefix(const std::vector<PromptItem> & items) {
+        const std::size_t keep = params.reuse_prefix ? cached.reusable(items) : 0;
+        if (keep == 0 || !llama_memory_seq_rm(llama_get_memory(context.get()), 0, cached.position_after(keep), -1)) {
+            forget_cache();
+            return;
+        }
+        cached.truncate(keep);
+    }
+
+    void forget_cache() {
+        llama_memory_clear(llama_get_memory(context.get()), true);
+        cached.clear();
+    }
+
+    void prefill_text(const llama_token * tokens, std::size_t n_tokens, bool logits_at_end) {
+        TokenBatch batch(params.batch_size);
+        for (std::size_t t = 0; t < n_tokens; ++t) {
+            batch.add(tokens[t], cached.position_after(cached.size()), logits_at_end && t + 1 == n_tokens);
+            cached.append(PromptItem::text(tokens[t], t == 0));
+            if (batch.full() || t + 1 == n_tokens) {
+                if (llama_decode(context.get(), batch.get()) != 0) {
+                    throw Error(ErrorKind::Runtime, "llama_decode failed on the prompt text");
+                }
+                batch.clear();
+            }
+        }
+    }
+
+    void prefill_image(const mtmd_input_chunk * chunk, const ImageEncoding & encoding, std::uint64_t image_key) {
+        const auto needed = static_cast<int>(mtmd_input_chunk_get_n_tokens(chunk));
+        if (needed != encoding.n_tokens) {
+            throw Error(ErrorKind::InvalidInput,
+                        fmt::format("image encoding has {} tokens but mmproj '{}' lays out {} for a {}x{} image "
+                                    "(encoded with another projector?)",
+                                    encoding.n_tokens, params.mmproj_path.string(), needed, encoding.image_width,
+                                    encoding.image_height));
+        }
+        const llama_pos n_past = cached.position_after(cached.size());
         llama_pos new_n_past = n_past;
-        if (mtmd_helper_decode_image_chunk(vision.get(), context.get(), chunk, mtmd_get_output_embd(vision.get()),
-                                           n_past, 0, params.batch_size, &new_n_past, nullptr, nullptr) != 0) {
+        // llama_decode only reads batch.embd; the helper's signature is not const-correct.
+        float * embd = const_cast<float *>(encoding.embeddings.data());
+        if (mtmd_helper_decode_image_chunk(vision.get(), context.get(), chunk, embd, n_past, 0, params.batch_size,
+                                           &new_n_past, nullptr, nullptr) != 0) {
             throw Error(ErrorKind::Runtime, "llama_decode failed on the image embeddings");
         }
-        out.timings.prefill_ms += ms_since(decode_start);
-        return new_n_past;
+        cached.append(PromptItem::image(image_key, needed, new_n_past - n_past));
     }
 
     std::string piece(llama_token token) const {
@@ -283,44 +753,84 @@ struct Vlm::Impl {
         return large;
     }
 
-    void decode(llama_pos n_past, Generation & out) {
+    // Generated tokens enter the KV cache too, so a follow-up turn reuses them.
+    void decode(const DecodeParams & params_of_call, Generation & out) {
         const auto start = Clock::now();
-        SingleTokenBatch batch;
-        llama_sampler_reset(sampler.get());
-        while (static_cast<int>(out.tokens.size()) < params.max_tokens) {
-            const llama_token token = llama_sampler_sample(sampler.get(), context.get(), -1);
+        Sampling sampling(vocab, params_of_call);
+        TokenBatch batch(1);
+        while (static_cast<int>(out.tokens.size()) < params_of_call.max_tokens) {
+            const llama_token token = sampling.sample(context.get());
             if (llama_vocab_is_eog(vocab, token)) {
                 out.stop_reason = StopReason::EndOfGeneration;
                 break;
             }
             out.tokens.push_back(token);
             out.text += piece(token);
-            if (static_cast<int>(out.tokens.size()) == params.max_tokens) {
+            if (static_cast<int>(out.tokens.size()) == params_of_call.max_tokens) {
                 break;  // no need to evaluate a token nobody will sample after
             }
-            if (llama_decode(context.get(), batch.set(token, n_past++)) != 0) {
+            batch.clear();
+            batch.add(token, cached.position_after(cached.size()), true);
+            if (llama_decode(context.get(), batch.get()) != 0) {
+                forget_cache();
                 throw Error(ErrorKind::Runtime, "llama_decode failed on a generated token");
             }
+            cached.append(PromptItem::text(token, false));
         }
         out.timings.decode_ms = ms_since(start);
     }
 
-    Generation generate(const ImageView & image, const std::string & question) {
-        if (image.width <= 0 || image.height <= 0 || image.rgb == nullptr) {
-            throw Error(ErrorKind::InvalidInput, "empty image");
-        }
+    Generation generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode_params) {
+        decode_params.validate();
+        check_encoding(encoding);
         const auto start = Clock::now();
         Generation out;
-        llama_memory_clear(llama_get_memory(context.get()), true);
-        const auto chunks = tokenize(image, format_prompt(user_message(question)));
-        out.prompt_tokens = static_cast<int>(mtmd_helper_get_n_tokens(chunks.get()));
-        if (out.prompt_tokens + params.max_tokens > params.context_size) {
-            throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("prompt ({} tokens, image included) plus max tokens ({}) exceed the context size "
-                                    "({}); raise --ctx",
-                                    out.prompt_tokens, params.max_tokens, params.context_size));
+        const auto chunks = prompt_chunks(encoding.image_width, encoding.image_height, prompt, decode_params.max_tokens,
+                                          out.prompt_tokens, out.image_tokens);
+        evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
+        decode(decode_params, out);
+        out.timings.total_ms = ms_since(start);
+        return out;
+    }
+
+    // The context is checked before the encoder runs, so a prompt that cannot fit costs no encode.
+    Generation generate(const ImageView & image, const std::string & question) {
+        check_image(image);
+        const auto start = Clock::now();
+        Generation out;
+        const ChatPrompt prompt = question_prompt(question);
+        const auto chunks = prompt_chunks(image.width, image.height, prompt, params.max_tokens, out.prompt_tokens,
+                                          out.image_tokens);
+        const ImageEncoding encoding = encode(image);
+        out.timings.image_encode_ms = encoding.encode_ms;
+        evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
+        decode(DecodeParams{params.max_tokens, "", 0, 0}, out);
+        out.timings.total_ms = ms_since(start);
+        return out;
+    }
+
+    NextTokenScores score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
+                                     const std::vector<std::string> & continuations) {
+        check_encoding(encoding);
+        const auto start = Clock::now();
+        const std::vector<llama_token> tokens = continuation_tokens(prompt.answer_lead, continuations);
+        NextTokenScores out;
+        int image_tokens = 0;
+        const auto chunks = prompt_chunks(encoding.image_width, encoding.image_height, prompt, 0, out.prompt_tokens,
+                                          image_tokens);
+        evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
+        const float * logits = llama_get_logits_ith(context.get(), -1);
+        const int n_vocab = llama_vocab_n_tokens(vocab);
+        const double top = *std::max_element(logits, logits + n_vocab);
+        double sum = 0;
+        for (int t = 0; t < n_vocab; ++t) {
+            sum += std::exp(static_cast<double>(logits[t]) - top);
         }
-        decode(prefill(chunks.get(), out), out);
+        const double log_normaliser = top + std::log(sum);
+        for (const llama_token token : tokens) {
+            out.tokens.push_back(token);
+            out.log_probabilities.push_back(static_cast<double>(logits[token]) - log_normaliser);
+        }
         out.timings.total_ms = ms_since(start);
         return out;
     }
@@ -341,8 +851,37 @@ std::string Vlm::format_prompt(const std::string & user_message) const {
     return impl_->format_prompt(user_message);
 }
 
+ImageEncoding Vlm::encode(const ImageView & image) {
+    return impl_->encode(image);
+}
+
+Generation Vlm::generate(const ImageEncoding & encoding, const std::string & question) {
+    return impl_->generate(encoding, Impl::question_prompt(question), DecodeParams{impl_->params.max_tokens, "", 0, 0});
+}
+
 Generation Vlm::generate(const ImageView & image, const std::string & question) {
     return impl_->generate(image, question);
+}
+
+Generation Vlm::generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode) {
+    return impl_->generate(encoding, prompt, decode);
+}
+
+NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
+                                      const std::vector<std::string> & continuations) {
+    return impl_->score_next_token(encoding, prompt, continuations);
+}
+
+const char * Vlm::image_marker() noexcept {
+    return mtmd_default_marker();
+}
+
+std::size_t Vlm::encoder_runs() const noexcept {
+    return impl_->encoder_runs;
+}
+
+const EncoderTap & Vlm::encoder_tap() const noexcept {
+    return impl_->capture.tap();
 }
 
 const VlmParams & Vlm::params() const noexcept {

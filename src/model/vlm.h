@@ -1,11 +1,20 @@
 // A vision-language model loaded once and queried with one image at a time.
 //
-// Wraps libllama (text model, KV cache, greedy decoding) and libmtmd (vision
-// encoder + projector). Each generate() call starts from an empty KV cache, so
-// answers for different images are independent and reproducible. The chat
-// template comes from the GGUF; the prompt is one user turn holding the image
-// followed by the question.
+// Wraps libllama (text model, KV cache, decoding) and libmtmd (vision encoder +
+// projector). Answers are reproducible and independent of earlier calls: a call
+// keeps only the prefix of the KV cache its prompt shares with the previous call's
+// (VlmParams::reuse_prefix) and evaluates the rest, which gives the same result as
+// an empty cache at a fraction of the cost. The chat template comes from the GGUF;
+// a prompt is one or more turns, the first user turn holding the image.
+//
+// The vision encoder runs once per image: encode() returns everything later
+// stages need from it (the projected image embeddings the text model reads, and
+// the pooled features the probes read), and generate(ImageEncoding, ...) feeds
+// those embeddings without touching the encoder, so any number of questions (or
+// a cached encoding from an earlier run) cost no further encoder time.
 #pragma once
+
+#include "model/encoder_tap.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -32,6 +41,9 @@ struct VlmParams {
     // Off by default: on CPU the SigLIP encoder is ~2.7x slower with it (Gemma-3-4B, 896 px: 228 s vs 84 s).
     FlashAttention vision_flash_attention = FlashAttention::Off;
     bool verbose = false;  // let llama.cpp / libmtmd log to stderr
+    // Keep the KV cache between calls and evaluate only what follows the prefix a new prompt
+    // shares with the previous one (off: every call starts from an empty cache).
+    bool reuse_prefix = true;
 
     void validate() const;  // throws Error(InvalidArgument) naming the bad value
 };
@@ -45,11 +57,50 @@ struct ImageView {
 enum class StopReason { EndOfGeneration, MaxTokens };
 const char * stop_reason_name(StopReason reason) noexcept;
 
+// One image through the vision encoder and projector.
+struct ImageEncoding {
+    int image_width = 0;   // the encoded image's size: the prompt's image tokens are laid out from it
+    int image_height = 0;
+    int n_tokens = 0;      // image tokens the text model reads
+    int n_embd = 0;        // width of each: the text model's input embedding width
+    std::vector<float> embeddings;      // n_tokens x n_embd, token-major (mtmd_get_output_embd)
+    std::vector<float> encoder_mean;    // mean over tokens of the encoder's last hidden state, before the projector
+    std::vector<float> projected_mean;  // mean over tokens of `embeddings` (n_embd values)
+    int encoder_tokens = 0;             // tokens averaged into encoder_mean
+    double preprocess_ms = 0;           // resize + normalisation (libmtmd's tokenizer)
+    double encode_ms = 0;               // vision encoder + projector
+};
+
 struct GenerationTimings {
-    double image_encode_ms = 0;  // vision encoder + projector
+    double image_encode_ms = 0;  // vision encoder + projector; 0 when generating from an ImageEncoding
     double prefill_ms = 0;       // text and image embeddings through the text model
     double decode_ms = 0;        // generated tokens
     double total_ms = 0;         // the whole call, tokenisation included
+};
+
+// One turn of a conversation about an image; the first user turn holds Vlm::image_marker()
+// once, where the image goes.
+struct ChatTurn {
+    enum class Role { User, Assistant };
+    Role role = Role::User;
+    std::string text;
+};
+
+// A conversation for the model to continue: the turns (the last one from the user) through
+// the model's chat template with its generation prompt, then `answer_lead`, the start of the
+// model's reply (e.g. "Answer: (", so that the next token is an option letter).
+struct ChatPrompt {
+    std::vector<ChatTurn> turns;
+    std::string answer_lead;
+};
+
+struct DecodeParams {
+    int max_tokens = 32;
+    std::string grammar;     // GBNF (rule "root") the reply must follow; empty: free text
+    float temperature = 0;   // 0: greedy; above 0: sampled at this temperature from `seed` (std::mt19937_64)
+    std::uint32_t seed = 0;
+
+    void validate() const;  // throws Error(InvalidArgument)
 };
 
 struct Generation {
@@ -58,10 +109,21 @@ struct Generation {
     StopReason stop_reason = StopReason::MaxTokens;
     int prompt_tokens = 0;  // text + image tokens fed before generation
     int image_tokens = 0;
+    int reused_tokens = 0;  // prompt tokens already in the KV cache from the previous call (not evaluated)
     GenerationTimings timings;
 
-    double prefill_tokens_per_s() const noexcept;  // prompt tokens over prefill time (encoder excluded)
+    double prefill_tokens_per_s() const noexcept;  // evaluated prompt tokens over prefill time (encoder excluded)
     double decode_tokens_per_s() const noexcept;   // generated tokens over decode time
+};
+
+// The model's next-token log-probabilities for a few continuations of a prompt: one forward
+// step instead of a generated answer.
+struct NextTokenScores {
+    std::vector<double> log_probabilities;  // per continuation: log p(its first token | prompt), whole vocabulary
+    std::vector<std::int32_t> tokens;       // that first token, per continuation
+    int prompt_tokens = 0;
+    int reused_tokens = 0;
+    GenerationTimings timings;  // prefill and total
 };
 
 class Vlm {
@@ -78,8 +140,35 @@ public:
     // The full prompt after the model's chat template (generation prompt appended).
     std::string format_prompt(const std::string & user_message) const;
 
-    // Answers `question` about `image` greedily from an empty context.
+    // Runs the vision encoder and projector on `image` (once).
+    ImageEncoding encode(const ImageView & image);
+
+    // Answers `question` about an encoded image greedily from an empty context, feeding the
+    // stored embeddings (the encoder does not run). Throws Error(InvalidInput) when the encoding
+    // does not fit this model (other embedding width, or another image-token layout).
+    Generation generate(const ImageEncoding & encoding, const std::string & question);
+
+    // encode() then generate(): the answer is the same as from a stored encoding of the image.
     Generation generate(const ImageView & image, const std::string & question);
+
+    // Continues a conversation about an encoded image (turns, then the answer lead).
+    Generation generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode);
+
+    // Reads the next-token distribution after the prompt for each continuation: its first token
+    // (the continuation tokenized after the answer lead, or alone where a BPE tokenizer merges
+    // the two, as "(A"). Throws Error(InvalidArgument) when a continuation is empty or two
+    // continuations start with the same token.
+    NextTokenScores score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
+                                     const std::vector<std::string> & continuations);
+
+    // Where the image goes in a ChatTurn's text.
+    static const char * image_marker() noexcept;
+
+    // Images the vision encoder has run on since this Vlm was loaded.
+    std::size_t encoder_runs() const noexcept;
+
+    // The tensor of the vision graph whose token mean is ImageEncoding::encoder_mean.
+    const EncoderTap & encoder_tap() const noexcept;
 
     const VlmParams & params() const noexcept;
 

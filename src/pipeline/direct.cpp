@@ -1,6 +1,6 @@
 #include "pipeline/direct.h"
 
-#include "common/hash.h"
+#include "common/text.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -11,12 +11,6 @@
 
 namespace dermlens::pipeline {
 namespace {
-
-std::string lower(std::string_view text) {
-    std::string out(text);
-    std::transform(out.begin(), out.end(), out.begin(), [](unsigned char c) { return static_cast<char>(std::tolower(c)); });
-    return out;
-}
 
 std::string_view trim(std::string_view text) {
     const auto first = text.find_first_not_of(" \t\r\n");
@@ -85,17 +79,17 @@ bool contains_words(const std::string & haystack, const std::string & needle) {
 // Labels named in the answer; a label contained in a longer named one ("keratosis" in
 // "actinic keratosis") does not count separately.
 std::set<std::size_t> named_labels(std::string_view text, const std::vector<std::string> & labels) {
-    const std::string haystack = lower(text);
+    const std::string haystack = ascii_lower(text);
     std::set<std::size_t> named;
     for (std::size_t i = 0; i < labels.size(); ++i) {
-        if (contains_words(haystack, lower(labels[i]))) {
+        if (contains_words(haystack, ascii_lower(labels[i]))) {
             named.insert(i);
         }
     }
     std::set<std::size_t> maximal;
     for (const auto i : named) {
         const bool inside_other = std::any_of(named.begin(), named.end(), [&](std::size_t j) {
-            return j != i && lower(labels[j]).find(lower(labels[i])) != std::string::npos;
+            return j != i && ascii_lower(labels[j]).find(ascii_lower(labels[i])) != std::string::npos;
         });
         if (!inside_other) {
             maximal.insert(i);
@@ -104,9 +98,6 @@ std::set<std::size_t> named_labels(std::string_view text, const std::vector<std:
     return maximal;
 }
 
-FileDigest digest(const std::filesystem::path & path) {
-    return {path, sha256_file(path)};
-}
 
 }  // namespace
 
@@ -120,7 +111,7 @@ std::vector<std::string> parse_label_list(std::string_view comma_separated) {
         if (label.empty()) {
             throw Error(ErrorKind::InvalidArgument, fmt::format("labels '{}': empty label", comma_separated));
         }
-        if (!seen.insert(lower(label)).second) {
+        if (!seen.insert(ascii_lower(label)).second) {
             throw Error(ErrorKind::InvalidArgument, fmt::format("labels '{}': '{}' appears twice", comma_separated, label));
         }
         labels.push_back(label);
@@ -137,19 +128,6 @@ char option_letter(std::size_t index) {
     return static_cast<char>('A' + index);
 }
 
-std::string build_direct_question(std::string_view prompt_template, const std::vector<std::string> & labels) {
-    constexpr std::string_view placeholder = "{options}";
-    const auto at = prompt_template.find(placeholder);
-    if (at == std::string_view::npos) {
-        throw Error(ErrorKind::InvalidInput, "direct prompt: has no {options} placeholder");
-    }
-    std::string options;
-    for (std::size_t i = 0; i < labels.size(); ++i) {
-        options += fmt::format("{}({}) {}", i == 0 ? "" : "\n", option_letter(i), labels[i]);
-    }
-    return std::string(prompt_template.substr(0, at)) + options +
-           std::string(prompt_template.substr(at + placeholder.size()));
-}
 
 ParsedAnswer parse_direct_answer(std::string_view answer, const std::vector<std::string> & labels) {
     const std::string text = strip_decoration(answer);
@@ -169,31 +147,6 @@ ParsedAnswer parse_direct_answer(std::string_view answer, const std::vector<std:
         return {ParseStatus::LabelName, *named.begin()};
     }
     return {};
-}
-
-DirectDiagnoser::DirectDiagnoser(model::Vlm & vlm, std::vector<std::string> labels, std::string prompt_template)
-    : vlm_(vlm),
-      labels_(std::move(labels)),
-      question_(build_direct_question(prompt_template, labels_)),
-      model_(digest(vlm.params().model_path)),
-      mmproj_(digest(vlm.params().mmproj_path)) {}
-
-Diagnosis DirectDiagnoser::diagnose(const FileDigest & source, const model::ImageView & image) {
-    Diagnosis result;
-    result.image = source;
-    result.image_width = image.width;
-    result.image_height = image.height;
-    result.model = model_;
-    result.mmproj = mmproj_;
-    result.settings = settings_of(vlm_.params());
-    result.strategy = "direct";
-    result.options = labels_;
-    result.question = question_;
-    result.generation = vlm_.generate(image, question_);
-    const ParsedAnswer parsed = parse_direct_answer(result.generation.text, labels_);
-    result.parse_status = parsed.status;
-    result.answer_index = parsed.index;
-    return result;
 }
 
 }  // namespace dermlens::pipeline

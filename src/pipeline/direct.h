@@ -1,11 +1,7 @@
-// The direct-answer strategy (paper 000, table 3 baseline): list the candidate
-// labels as lettered options, ask for the letter, map the reply back to one
-// label. A reply that names no option unambiguously is "unparseable" and is
-// reported as such, never guessed.
+// Lettered options and free answers to them: the label list of --labels, option
+// letters, and reading a reply back to one option (a letter or a label name). A reply
+// that names no option unambiguously is "unparseable" and reported as such, never guessed.
 #pragma once
-
-#include "model/vlm.h"
-#include "pipeline/diagnosis.h"
 
 #include <cstddef>
 #include <optional>
@@ -15,6 +11,8 @@
 
 namespace dermlens::pipeline {
 
+enum class ParseStatus { Letter, LabelName, Unparseable };
+
 constexpr std::size_t kMaxOptions = 26;  // one letter each, A..Z
 
 // Splits "melanoma, nevus" into trimmed labels; throws Error(InvalidArgument) unless
@@ -22,9 +20,6 @@ constexpr std::size_t kMaxOptions = 26;  // one letter each, A..Z
 std::vector<std::string> parse_label_list(std::string_view comma_separated);
 
 char option_letter(std::size_t index);  // 0 -> 'A'
-
-// The question: `prompt_template` with "{options}" replaced by one "(A) label" line per label.
-std::string build_direct_question(std::string_view prompt_template, const std::vector<std::string> & labels);
 
 struct ParsedAnswer {
     ParseStatus status = ParseStatus::Unparseable;
@@ -35,21 +30,5 @@ struct ParsedAnswer {
 // Unparseable: no option at all, two different letters, a letter that none of the labels
 // named agrees with, or several labels without a letter.
 ParsedAnswer parse_direct_answer(std::string_view answer, const std::vector<std::string> & labels);
-
-// Keeps the model loaded and the file digests computed once, across many images.
-class DirectDiagnoser {
-public:
-    DirectDiagnoser(model::Vlm & vlm, std::vector<std::string> labels, std::string prompt_template);
-
-    // Asks the model about one decoded image; `source` names it in the report.
-    Diagnosis diagnose(const FileDigest & source, const model::ImageView & image);
-
-private:
-    model::Vlm & vlm_;
-    std::vector<std::string> labels_;
-    std::string question_;
-    FileDigest model_;
-    FileDigest mmproj_;
-};
 
 }  // namespace dermlens::pipeline

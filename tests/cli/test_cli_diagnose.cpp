@@ -1,60 +1,55 @@
 // `dermlens diagnose` and `dermlens demo` end to end through the built CLI, on
-// generated tiny models: reproducible JSON, and every bad input refused with a
-// non-zero exit code and a message naming the file and the reason.
+// generated tiny models: every strategy of the re-ranking pipeline with its report,
+// clinical context from options and manifest columns, the embedding cache sparing the
+// encoder, reproducible JSON, and every bad input refused with its exit code and a
+// message naming the input and the reason.
+#include "pipeline_fixture.h"
+
 #include "model/testmodel.h"
 #include "support/run_process.h"
 
 #include <gguf.h>
+#include <gmock/gmock.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <filesystem>
 #include <fstream>
+#include <numeric>
 
 namespace {
 
 namespace fs = std::filesystem;
+using dermlens::test::PipelineFixture;
 using dermlens::test::ProcessResult;
 using dermlens::test::run_process;
+using dermlens::test::write_file;
 using nlohmann::json;
+using testing::HasSubstr;
 
 constexpr const char * kLabels = "melanoma,nevus,basal cell carcinoma";
 
 class CliDiagnose : public testing::Test {
 protected:
     static void SetUpTestSuite() {
-        dir_ = fs::temp_directory_path() / ("dermlens_cli_" + std::to_string(::getpid()));
-        gemma3_ = make(dermlens::testmodel::Arch::Gemma3);
-        llava_ = make(dermlens::testmodel::Arch::Llava);
-        lesion_a_ = write_png("lesion_a.png", 0);
-        lesion_b_ = write_png("lesion_b.png", 1);
-        corrupt_ = dir_ / "corrupt.jpg";
-        std::ofstream(corrupt_, std::ios::binary) << "\xFF\xD8\xFF\xE0 this JPEG stops here";
-    }
-    static void TearDownTestSuite() { fs::remove_all(dir_); }
-
-    static dermlens::testmodel::Files make(dermlens::testmodel::Arch arch) {
+        fixture_ = new PipelineFixture("cli_diagnose");
+        dir_ = fixture_->dir.path();
+        gemma3_ = fixture_->gemma3;
         dermlens::testmodel::Options options;
-        options.arch = arch;
-        options.out_dir = dir_ / std::string(dermlens::testmodel::arch_name(arch));
-        return dermlens::testmodel::make_test_model(options);
+        options.arch = dermlens::testmodel::Arch::Llava;
+        options.out_dir = dir_ / "llava";
+        llava_ = dermlens::testmodel::make_test_model(options);
+        lesion_a_ = fixture_->images[0];
+        lesion_b_ = fixture_->images[1];
+        corrupt_ = dir_ / "corrupt.jpg";
+        write_file(corrupt_, "\xFF\xD8\xFF\xE0 this JPEG stops here");
     }
-
-    static fs::path write_png(const std::string & name, int variant) {
-        cv::Mat image(120, 160, CV_8UC3, cv::Scalar(150, 170, 210));
-        cv::circle(image, {80 + variant * 20, 60}, 30 + variant * 10, cv::Scalar(40, 60, 90), cv::FILLED);
-        const fs::path path = dir_ / name;
-        cv::imwrite(path.string(), image);
-        return path;
-    }
+    static void TearDownTestSuite() { delete fixture_; }
 
     static ProcessResult diagnose(const fs::path & model, const fs::path & mmproj, std::vector<std::string> images,
                                   std::vector<std::string> extra = {}) {
-        std::vector<std::string> argv{DERMLENS_CLI, "diagnose",    "--model",   model.string(), "--mmproj",
-                                      mmproj.string(), "--labels", kLabels,     "--threads",    "2",
-                                      "--max-tokens",  "6"};
+        std::vector<std::string> argv{DERMLENS_CLI, "diagnose", "--model", model.string(), "--mmproj",
+                                      mmproj.string(), "--labels", kLabels, "--threads", "2"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         argv.insert(argv.end(), images.begin(), images.end());
         return run_process(argv);
@@ -62,6 +57,15 @@ protected:
 
     static ProcessResult diagnose_json(std::vector<std::string> images) {
         return diagnose(gemma3_.model, gemma3_.mmproj, std::move(images), {"--json"});
+    }
+
+    // `diagnose` with the fixture's probe (its classes are the labels) and `options`.
+    static ProcessResult diagnose_with_probe(std::vector<std::string> options) {
+        std::vector<std::string> argv{DERMLENS_CLI, "diagnose", "--probe", fixture_->probe.string()};
+        const auto model = fixture_->model_args();
+        argv.insert(argv.end(), model.begin(), model.end());
+        argv.insert(argv.end(), options.begin(), options.end());
+        return run_process(argv);
     }
 
     // Expects a refusal with `exit_code` and a stderr message holding every fragment.
@@ -73,6 +77,7 @@ protected:
         }
     }
 
+    static inline PipelineFixture * fixture_ = nullptr;
     static inline fs::path dir_;
     static inline dermlens::testmodel::Files gemma3_;
     static inline dermlens::testmodel::Files llava_;
@@ -88,6 +93,37 @@ json without_timings(json results) {
     return results;
 }
 
+double sum_of(const json & candidates, const char * side) {
+    double sum = 0;
+    for (const auto & candidate : candidates) {
+        sum += candidate.at(side).get<double>();
+    }
+    return sum;
+}
+
+// Every probability of the report is a probability, and each side sums to 1 over the candidates.
+void expect_probabilities(const json & report) {
+    const json & candidates = report.at("candidates");
+    ASSERT_GE(candidates.size(), 2u) << report.dump(2);
+    for (const auto & candidate : candidates) {
+        for (const char * side : {"vlm", "fused"}) {
+            EXPECT_GE(candidate.at(side).get<double>(), 0.0) << side << " " << candidate.dump();
+            EXPECT_LE(candidate.at(side).get<double>(), 1.0) << side << " " << candidate.dump();
+        }
+        if (!candidate.at("probe").is_null()) {
+            EXPECT_GE(candidate.at("probe").get<double>(), 0.0) << candidate.dump();
+        }
+    }
+    EXPECT_NEAR(sum_of(candidates, "fused"), 1.0, 1e-9);
+    EXPECT_NEAR(sum_of(candidates, "vlm"), 1.0, 1e-9);
+    ASSERT_EQ(report.at("differential").size(), candidates.size());
+    double previous = 1.0;
+    for (const auto & entry : report.at("differential")) {
+        EXPECT_LE(entry.at("probability").get<double>(), previous + 1e-12);
+        previous = entry.at("probability").get<double>();
+    }
+}
+
 TEST_F(CliDiagnose, JsonIsReproducibleApartFromTimings) {
     const auto first = diagnose_json({lesion_a_.string(), lesion_b_.string()});
     const auto second = diagnose_json({lesion_a_.string(), lesion_b_.string()});
@@ -98,19 +134,176 @@ TEST_F(CliDiagnose, JsonIsReproducibleApartFromTimings) {
     ASSERT_EQ(a.size(), 2u);
     EXPECT_EQ(without_timings(a), without_timings(b));
     EXPECT_EQ(a[0]["image"]["path"], lesion_a_.string());
+    EXPECT_EQ(a[0]["image"]["encoding"], "encoder");
     EXPECT_EQ(a[0]["strategy"], "direct");
-    EXPECT_EQ(a[0]["options"].size(), 3u);
+    EXPECT_EQ(a[0]["decide"], "score");
+    EXPECT_EQ(a[0]["candidates_from"], "labels");
+    ASSERT_EQ(a[0]["candidates"].size(), 3u);
+    EXPECT_EQ(a[0]["candidates"][0]["marker"], "A");
+    EXPECT_EQ(a[0]["candidates"][2]["label"], "basal cell carcinoma");
+    EXPECT_EQ(a[0]["candidates"][2]["condition"], "basal_cell_carcinoma");
+    EXPECT_TRUE(a[0]["candidates"][0]["probe"].is_null());  // no probe given
     EXPECT_EQ(a[0]["model"]["sha256"].get<std::string>().size(), 64u);
-    EXPECT_TRUE(a[0]["answer"]["parse_status"].is_string());
-    EXPECT_GT(a[0]["timings"]["image_encode_ms"].get<double>(), 0.0);
+    expect_probabilities(a[0]);
+    // Without a probe nothing is fused: the VLM's probabilities decide.
+    EXPECT_TRUE(a[0]["fusion_weight"].is_null());
+    for (const auto & candidate : a[0]["candidates"]) {
+        EXPECT_DOUBLE_EQ(candidate["fused"].get<double>(), candidate["vlm"].get<double>());
+    }
+    const json & final = a[0]["final_diagnosis"];
+    ASSERT_TRUE(final.is_object()) << a[0].dump(2);
+    EXPECT_EQ(final["label"], a[0]["differential"][0]["label"]);
+    EXPECT_DOUBLE_EQ(final["probability"].get<double>(), a[0]["differential"][0]["probability"].get<double>());
+    EXPECT_EQ(final["taxonomy_path"].back(), final["condition"]);
+    EXPECT_FALSE(a[0]["abstained"].get<bool>());
+    EXPECT_TRUE(a[0]["description"].is_null());
+    EXPECT_TRUE(a[0]["answer"].is_null());
+    EXPECT_TRUE(a[0]["clinical_context"].is_null());
+    EXPECT_GT(a[0]["timings"]["encode_ms"].get<double>(), 0.0);
+    EXPECT_GT(a[0]["timings"]["prompt_tokens"].get<int>(), 0);
 }
 
 TEST_F(CliDiagnose, TextOutputByDefault) {
-    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {lesion_a_.string()});
+    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {lesion_a_.string()}, {"--age", "61"});
     ASSERT_EQ(result.exit_code, 0) << result.err;
-    EXPECT_NE(result.out.find(lesion_a_.string()), std::string::npos);
-    EXPECT_NE(result.out.find("answer:"), std::string::npos);
-    EXPECT_NE(result.out.find("image encode"), std::string::npos);
+    EXPECT_THAT(result.out, HasSubstr(lesion_a_.string()));
+    EXPECT_THAT(result.out, HasSubstr("diagnosis:"));
+    EXPECT_THAT(result.out, HasSubstr("taxonomy:"));
+    EXPECT_THAT(result.out, HasSubstr("(C) basal cell carcinoma"));
+    EXPECT_THAT(result.out, HasSubstr("Patient: 61-year-old."));
+    EXPECT_THAT(result.out, HasSubstr("timing:"));
+    EXPECT_THAT(result.err, HasSubstr("diagnose: 1 images: 1 encoded, 0 from the embedding cache, 0 failed"));
+}
+
+// Each strategy end to end on one image, with the probe so that every side is reported.
+TEST_F(CliDiagnose, EveryStrategyReportsProbabilitiesThatSumToOne) {
+    for (const std::string strategy : {"direct", "in-context", "describe-then-decide", "topk", "combined"}) {
+        SCOPED_TRACE(strategy);
+        const auto result = diagnose_with_probe({"--strategy", strategy, "--json", lesion_a_.string()});
+        ASSERT_EQ(result.exit_code, 0) << result.err;
+        const json report = json::parse(result.out).at(0);
+        EXPECT_EQ(report["strategy"], strategy);
+        expect_probabilities(report);
+        for (const auto & candidate : report["candidates"]) {
+            ASSERT_TRUE(candidate["probe"].is_number()) << candidate.dump();
+        }
+        EXPECT_NEAR(sum_of(report["candidates"], "probe"), 1.0, 1e-9);
+        const bool probe_candidates = strategy == "topk" || strategy == "combined";
+        EXPECT_EQ(report["candidates_from"], probe_candidates ? "topk" : "labels");
+        const bool describes = strategy == "describe-then-decide" || strategy == "combined";
+        ASSERT_EQ(report["description"].is_object(), describes) << report.dump(2);
+        if (describes) {
+            EXPECT_EQ(report["description"]["schema"], "five-criteria");
+            EXPECT_EQ(report["description"]["fields"].size(), 5u);
+            EXPECT_TRUE(report["description"]["fields"].contains("lesion_type")) << report["description"].dump();
+            EXPECT_FALSE(report["description"]["raw_text"].get<std::string>().empty());
+            EXPECT_GT(report["timings"]["describe_ms"].get<double>(), 0.0);
+        }
+        // The fixture's probe has no fusion weight yet (tune sets one): the VLM decides.
+        EXPECT_TRUE(report["fusion_weight"].is_null());
+    }
+}
+
+TEST_F(CliDiagnose, FreeAnswerInAPaperStyleIsParsedOrCountedUnparseable) {
+    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {lesion_a_.string()},
+                                 {"--json", "--decide", "generate", "--style", "skin-r1", "--max-tokens", "8"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json report = json::parse(result.out).at(0);
+    EXPECT_EQ(report["style"], "skin-r1");
+    EXPECT_EQ(report["decide"], "generate");
+    ASSERT_TRUE(report["answer"].is_object());
+    const std::string status = report["answer"]["parse_status"];
+    EXPECT_THAT(status, testing::AnyOf("letter", "label_name", "synonym", "unparseable"));
+    // An unparseable answer gives no diagnosis and says why; a parsed one names its option.
+    EXPECT_EQ(report["final_diagnosis"].is_null(), status == "unparseable" || report["abstained"].get<bool>());
+    EXPECT_EQ(report["answer"]["problem"].is_null(), status != "unparseable");
+    EXPECT_LE(report["timings"]["generated_tokens"].get<int>(), 8);
+    expect_probabilities(report);
+}
+
+TEST_F(CliDiagnose, AbstainsBelowTheThresholdAndSaysWhy) {
+    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {lesion_a_.string()},
+                                 {"--json", "--not-sure", "--abstain-below", "0.99"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json report = json::parse(result.out).at(0);
+    EXPECT_TRUE(report["abstained"].get<bool>()) << report.dump(2);
+    EXPECT_FALSE(report["abstain_reason"].get<std::string>().empty());
+    EXPECT_TRUE(report["final_diagnosis"].is_null());
+    ASSERT_TRUE(report["not_sure_probability"].is_number());
+    EXPECT_GE(report["not_sure_probability"].get<double>(), 0.0);
+    EXPECT_EQ(report["candidates"].size(), 3u);  // the not-sure option is not a candidate
+    EXPECT_TRUE(report["settings"]["not_sure_option"].get<bool>());
+}
+
+// Context from the manifest's columns, per image; an option may not give what a column gives.
+TEST_F(CliDiagnose, ManifestSuppliesImagesAndClinicalContext) {
+    const fs::path manifest = dir_ / "context.csv";
+    write_file(manifest, "image,label,age,sex,site\n" + lesion_a_.string() + ",melanoma,54,female,upper back\n" +
+                             lesion_b_.string() + ",nevus,,,\n");
+    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {}, {"--json", "--manifest", manifest.string(),
+                                                                    "--history", "growing for a year"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json reports = json::parse(result.out);
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_EQ(reports[0]["image"]["path"], lesion_a_.string());
+    const json & context = reports[0]["clinical_context"];
+    EXPECT_EQ(context["age"], 54);
+    EXPECT_EQ(context["sex"], "female");
+    EXPECT_EQ(context["site"], "upper back");
+    EXPECT_EQ(context["history"], "growing for a year");
+    EXPECT_EQ(context["prompt_text"],
+              "Patient: 54-year-old female; site: upper back; history: growing for a year.");
+    EXPECT_EQ(reports[1]["clinical_context"], json({{"history", "growing for a year"},
+                                                    {"prompt_text", "Patient: history: growing for a year."}}));
+
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {}, {"--manifest", manifest.string(), "--age", "30"}), 2,
+                   {"--age", "'age' column", manifest.string()});
+    const fs::path bad = dir_ / "bad-age.csv";
+    write_file(bad, "image,label,age\n" + lesion_a_.string() + ",melanoma,old\n");
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {}, {"--manifest", bad.string()}), 3,
+                   {bad.string(), "line 2", "age 'old'"});
+}
+
+// The encoder runs once per image and never for an image the cache holds.
+TEST_F(CliDiagnose, CachedImagesAreNotEncodedAgain) {
+    const fs::path cache = dir_ / "diagnose-cache.sqlite";
+    const std::vector<std::string> images{lesion_a_.string(), lesion_b_.string()};
+    const auto first = diagnose(gemma3_.model, gemma3_.mmproj, images, {"--json", "--cache", cache.string()});
+    ASSERT_EQ(first.exit_code, 0) << first.err;
+    EXPECT_THAT(first.err, HasSubstr("2 images: 2 encoded, 0 from the embedding cache"));
+    const auto second = diagnose(gemma3_.model, gemma3_.mmproj, images, {"--json", "--cache", cache.string()});
+    ASSERT_EQ(second.exit_code, 0) << second.err;
+    EXPECT_THAT(second.err, HasSubstr("2 images: 0 encoded, 2 from the embedding cache"));
+    const json a = json::parse(first.out);
+    const json b = json::parse(second.out);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_EQ(a[i]["image"]["encoding"], "encoder");
+        EXPECT_EQ(b[i]["image"]["encoding"], "cache");
+        EXPECT_GT(a[i]["timings"]["encode_ms"].get<double>(), 0.0);
+        EXPECT_EQ(b[i]["timings"]["encode_ms"].get<double>(), 0.0);
+        EXPECT_EQ(b[i]["image"]["width"], a[i]["image"]["width"]);
+        EXPECT_EQ(b[i]["candidates"], a[i]["candidates"]);  // the same encoding, the same answer
+    }
+}
+
+TEST_F(CliDiagnose, OptionsThatDoNotFitAreRefusedBeforeAnyModelLoads) {
+    const std::string image = lesion_a_.string();
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--strategy", "topk"}), 2,
+                   {"--strategy topk", "--probe"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--style", "skinvl"}), 2,
+                   {"skinvl", "--decide generate"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--strategy", "best"}), 2,
+                   {"'best'", "describe-then-decide"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--age", "forty"}), 2, {"--age 'forty'"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--age", "130"}), 2, {"age 130"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--alpha", "0.1"}), 2,
+                   {"--alpha", "--candidates conformal"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {}), 2, {"--manifest"});
+    expect_refused(diagnose_with_probe({"--labels", "melanoma,nevus", image}), 2, {"--labels", "probe"});
+    expect_refused(run_process({DERMLENS_CLI, "diagnose", "--model", gemma3_.model.string(), "--mmproj",
+                                gemma3_.mmproj.string(), image}),
+                   2, {"--labels", "--label-set"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--top-k", "many"}), 2, {"--top-k"});
 }
 
 TEST_F(CliDiagnose, CorruptImageAmongGoodOnesIsReportedAndOthersRun) {
@@ -119,9 +312,11 @@ TEST_F(CliDiagnose, CorruptImageAmongGoodOnesIsReportedAndOthersRun) {
     EXPECT_NE(result.err.find(corrupt_.string()), std::string::npos) << result.err;
     const json results = json::parse(result.out);
     ASSERT_EQ(results.size(), 3u);
-    EXPECT_TRUE(results[0].contains("answer"));
+    EXPECT_TRUE(results[0].contains("candidates"));
     EXPECT_EQ(results[1]["error"]["kind"], "invalid_input");
-    EXPECT_TRUE(results[2].contains("answer"));
+    EXPECT_THAT(results[1]["error"]["message"].get<std::string>(), HasSubstr(corrupt_.string()));
+    EXPECT_TRUE(results[2].contains("candidates"));
+    EXPECT_THAT(result.err, HasSubstr("3 images: 2 encoded, 0 from the embedding cache, 1 failed"));
 }
 
 TEST_F(CliDiagnose, MissingImage) {
@@ -164,6 +359,10 @@ TEST_F(CliDiagnose, BadLabels) {
     expect_refused(run_process({DERMLENS_CLI, "diagnose", "--model", gemma3_.model.string(), "--mmproj",
                                 gemma3_.mmproj.string(), "--labels", "melanoma", lesion_a_.string()}),
                    2, {"labels"});
+    // Labels name conditions of the knowledge base: one it does not know is refused by name.
+    expect_refused(run_process({DERMLENS_CLI, "diagnose", "--model", gemma3_.model.string(), "--mmproj",
+                                gemma3_.mmproj.string(), "--labels", "melanoma,unicornitis", lesion_a_.string()}),
+                   2, {"unicornitis"});
 }
 
 // Model files and runtime options can come from the environment, as in llama.cpp's tools.
@@ -182,11 +381,12 @@ TEST_F(CliDiagnose, EnvironmentSuppliesModelFilesAndOptions) {
 }
 
 TEST_F(CliDiagnose, DemoIsLabelledUntrained) {
-    const auto result = run_process({DERMLENS_CLI, "demo", "--threads", "2", "--max-tokens", "4"},
+    const auto result = run_process({DERMLENS_CLI, "demo", "--threads", "2"},
                                     {{"DERMLENS_CACHE_DIR", (dir_ / "cache").string()}});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.out.find("UNTRAINED DEMONSTRATION WEIGHTS"), std::string::npos) << result.out;
-    EXPECT_NE(result.out.find("answer:"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("diagnosis:"), std::string::npos) << result.out;
+    EXPECT_NE(result.out.find("description:"), std::string::npos) << result.out;  // describe-then-decide by default
     EXPECT_TRUE(fs::exists(dir_ / "cache" / "demo" / "gemma3-tiny-seed0" / "model.gguf"));
 }
 

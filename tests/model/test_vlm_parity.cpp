@@ -16,11 +16,10 @@
 #include "image/image.h"
 #include "model/testmodel.h"
 #include "model/vlm.h"
+#include "model/lesion_png.h"
 #include "support/run_process.h"
 
 #include <gtest/gtest.h>
-#include <opencv2/imgcodecs.hpp>
-#include <opencv2/imgproc.hpp>
 
 #include <filesystem>
 #include <string>
@@ -46,23 +45,6 @@ fs::path work_dir() {
         return path;
     }();
     return dir;
-}
-
-// A shared dermoscopic JPEG, downscaled and stored losslessly.
-fs::path parity_png() {
-    const fs::path png = work_dir() / "lesion.png";
-    if (!fs::exists(png)) {
-        const fs::path jpeg = fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/melanoma/ISIC_0000002.jpg";
-        cv::Mat image = cv::imread(jpeg.string(), cv::IMREAD_COLOR);
-        if (image.empty()) {
-            image = cv::Mat(192, 256, CV_8UC3, cv::Scalar(150, 170, 210));
-            cv::circle(image, {128, 96}, 50, cv::Scalar(40, 60, 90), cv::FILLED);
-        } else {
-            cv::resize(image, image, {256, 192}, 0, 0, cv::INTER_AREA);
-        }
-        cv::imwrite(png.string(), image);
-    }
-    return png;
 }
 
 struct ParityCase {
@@ -99,7 +81,7 @@ TEST_P(VlmParity, GeneratedTextEqualsLlamaMtmdCli) {
     params.vision_flash_attention = param.flash_attention;
     dermlens::model::Vlm vlm(params);
 
-    const fs::path png = parity_png();
+    const fs::path png = dermlens::test::lesion_png(work_dir());
     const auto image = dermlens::image::load_image(png);
     const auto ours = vlm.generate({image.width, image.height, image.rgb.data()}, kQuestion);
     ASSERT_FALSE(ours.text.empty()) << "nothing generated: the comparison would be vacuous";

@@ -1,8 +1,7 @@
-// The direct-answer strategy without a model: label lists, the question, reading
-// the reply back to one label (or refusing to), and the JSON report's shape.
+// Lettered options without a model: label lists, reading a free reply back to one
+// option (or refusing to), and the prompt data files.
 #include "dermlens/error.h"
 #include "pipeline/data_files.h"
-#include "pipeline/diagnosis.h"
 #include "pipeline/direct.h"
 
 #include <gtest/gtest.h>
@@ -69,14 +68,8 @@ TEST(ParseLabelList, TrimsAndValidates) {
     EXPECT_THROW(dermlens::pipeline::parse_label_list(many), dermlens::Error);
 }
 
-TEST(BuildDirectQuestion, ListsLetteredOptions) {
-    const auto question = dermlens::pipeline::build_direct_question("Pick one:\n{options}\nLetter only.", {"melanoma", "nevus"});
-    EXPECT_EQ(question, "Pick one:\n(A) melanoma\n(B) nevus\nLetter only.");
-    EXPECT_THROW(dermlens::pipeline::build_direct_question("no placeholder", {"a", "b"}), dermlens::Error);
-}
-
-TEST(DataFiles, ShippedDirectPromptHasThePlaceholder) {
-    const std::string prompt = dermlens::pipeline::read_prompt("direct");
+TEST(DataFiles, ShippedPromptsHaveNoTrailingWhitespace) {
+    const std::string prompt = dermlens::pipeline::read_prompt("question");
     EXPECT_NE(prompt.find("{options}"), std::string::npos);
     EXPECT_FALSE(std::isspace(static_cast<unsigned char>(prompt.back())));
 }
@@ -84,9 +77,9 @@ TEST(DataFiles, ShippedDirectPromptHasThePlaceholder) {
 TEST(DataFiles, EnvironmentOverridesTheDataDir) {
     const auto dir = std::filesystem::temp_directory_path() / ("dermlens_data_" + std::to_string(::getpid()));
     std::filesystem::create_directories(dir / "prompts");
-    std::ofstream(dir / "prompts" / "direct.txt") << "custom {options}\n\n";
+    std::ofstream(dir / "prompts" / "question.txt") << "custom {options}\n\n";
     ::setenv("DERMLENS_DATA_DIR", dir.c_str(), 1);
-    EXPECT_EQ(dermlens::pipeline::read_prompt("direct"), "custom {options}");
+    EXPECT_EQ(dermlens::pipeline::read_prompt("question"), "custom {options}");
     try {
         dermlens::pipeline::read_prompt("absent");
         FAIL() << "expected an error";
@@ -95,40 +88,6 @@ TEST(DataFiles, EnvironmentOverridesTheDataDir) {
     }
     ::unsetenv("DERMLENS_DATA_DIR");
     std::filesystem::remove_all(dir);
-}
-
-TEST(DiagnosisJson, HasTheDocumentedFields) {
-    dermlens::pipeline::Diagnosis d;
-    d.image = {"lesion.png", "abc"};
-    d.model = {"model.gguf", "def"};
-    d.mmproj = {"mmproj.gguf", "123"};
-    d.strategy = "direct";
-    d.options = {"melanoma", "nevus"};
-    d.parse_status = ParseStatus::Letter;
-    d.answer_index = 1;
-    d.generation.text = "(B)";
-    const auto json = dermlens::pipeline::to_json(d);
-    EXPECT_EQ(json["answer"]["label"], "nevus");
-    EXPECT_EQ(json["answer"]["letter"], "B");
-    EXPECT_EQ(json["answer"]["parse_status"], "letter");
-    EXPECT_EQ(json["options"][1]["label"], "nevus");
-    EXPECT_EQ(json["image"]["sha256"], "abc");
-    EXPECT_EQ(json["mmproj"]["path"], "mmproj.gguf");
-    EXPECT_EQ(json["raw_text"], "(B)");
-    EXPECT_TRUE(json["timings"].contains("image_encode_ms"));
-
-    d.parse_status = ParseStatus::Unparseable;
-    d.answer_index.reset();
-    EXPECT_TRUE(dermlens::pipeline::to_json(d)["answer"]["label"].is_null());
-}
-
-TEST(DiagnosisJson, FailedImageCarriesTheError) {
-    const dermlens::pipeline::ImageOutcome outcome{
-        "broken.jpg", std::nullopt, dermlens::Error(dermlens::ErrorKind::InvalidInput, "image 'broken.jpg': truncated")};
-    const auto json = dermlens::pipeline::to_json(outcome);
-    EXPECT_EQ(json["image"]["path"], "broken.jpg");
-    EXPECT_EQ(json["error"]["kind"], "invalid_input");
-    EXPECT_FALSE(json.contains("answer"));
 }
 
 }  // namespace

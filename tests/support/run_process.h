@@ -5,6 +5,7 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <cstdio>
 #include <cstdlib>
 #include <filesystem>
 #include <fstream>
@@ -36,6 +37,7 @@ inline ProcessResult run_process(const std::vector<std::string> & argv,
     const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(++counter);
     const auto out_path = dir / ("dermlens_proc_" + tag + ".out");
     const auto err_path = dir / ("dermlens_proc_" + tag + ".err");
+    std::fflush(nullptr);  // or the child's freopen would write the parent's buffered output a second time
     const pid_t pid = ::fork();
     if (pid == 0) {
         std::FILE * out = std::freopen(out_path.c_str(), "w", stdout);

@@ -4,11 +4,10 @@
 #include "commands.h"
 #include "diagnose_flow.h"
 
+#include "common/data_dir.h"
 #include "common/hash.h"
 #include "model/testmodel.h"
 #include "model/vlm.h"
-#include "pipeline/data_files.h"
-#include "pipeline/direct.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -20,22 +19,20 @@ namespace {
 
 constexpr const char * kNotice = "UNTRAINED DEMONSTRATION WEIGHTS — not a diagnosis";
 constexpr std::string_view kImageClasses = "images/isic9class";
+// The knowledge base's label set of those classes: the demo chooses among its labels.
+constexpr std::string_view kLabelSet = "isic9class";
 
 struct DemoOptions {
     std::uint64_t weights_seed = 0;
     std::string image;  // empty: the first image of the shared data folder
+    DecisionOptions decision;
+    ContextOptions context;
     RuntimeOptions runtime;
 };
 
 std::filesystem::path env_path_or(const char * name, const std::filesystem::path & fallback) {
     const char * value = std::getenv(name);
     return value != nullptr && *value != '\0' ? std::filesystem::path(value) : fallback;
-}
-
-std::filesystem::path cache_dir() {
-    const char * home = std::getenv("HOME");
-    const auto xdg = env_path_or("XDG_CACHE_HOME", std::filesystem::path(home ? home : ".") / ".cache");
-    return env_path_or("DERMLENS_CACHE_DIR", xdg / "dermlens");
 }
 
 std::filesystem::path shared_dir() {
@@ -65,12 +62,6 @@ std::vector<std::filesystem::path> class_folders() {
     }
     std::sort(folders.begin(), folders.end());
     return folders;
-}
-
-std::string label_of(const std::filesystem::path & folder) {
-    std::string label = folder.filename().string();
-    std::replace(label.begin(), label.end(), '_', ' ');
-    return label;
 }
 
 std::filesystem::path first_image(const std::vector<std::filesystem::path> & folders) {
@@ -106,34 +97,24 @@ std::vector<std::uint8_t> generated_lesion(int size) {
 }
 
 int run_demo(const DemoOptions & options) {
-    const auto folders = class_folders();
-    std::vector<std::string> labels;
-    for (const auto & folder : folders) {
-        labels.push_back(label_of(folder));
-    }
-    if (labels.size() < 2) {
-        labels = {"melanoma", "nevus", "basal cell carcinoma", "seborrheic keratosis"};
-    }
-    const std::filesystem::path image = options.image.empty() ? first_image(folders) : std::filesystem::path(options.image);
+    const std::filesystem::path image = options.image.empty() ? first_image(class_folders()) : std::filesystem::path(options.image);
+    const pipeline::ClinicalContext context = options.context.context();
+    ClassOptions classes;
+    classes.label_set = std::string(kLabelSet);
 
     const testmodel::Files files = demo_model(options.weights_seed);
-    model::Vlm vlm(options.runtime.vlm_params(files.model, files.mmproj));
-    pipeline::DirectDiagnoser diagnoser(vlm, labels, pipeline::read_prompt("direct"));
-
+    PipelineSession session(files.model.string(), files.mmproj.string(), options.runtime, options.decision, classes, "");
     if (!image.empty()) {
         return diagnose_and_print(
-            {image},
-            [&](const std::filesystem::path & path) {
-                return diagnose_file(diagnoser, path, options.runtime.max_megapixels);
-            },
-            options.runtime.json, kNotice);
+            session, command_line_inputs({image.string()}, context),
+            [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, kNotice);
     }
     constexpr int kSize = 448;
     const auto pixels = generated_lesion(kSize);
-    const pipeline::FileDigest source{"generated-lesion-448x448", sha256_bytes(pixels)};
+    const std::string sha256 = sha256_bytes(pixels);
     return diagnose_and_print(
-        {source.path},
-        [&](const std::filesystem::path &) { return diagnoser.diagnose(source, {kSize, kSize, pixels.data()}); },
+        session, {{"generated-lesion-448x448", "", context, ""}},
+        [&](const ImageInput & input) { return session.diagnose_pixels(input, sha256, {kSize, kSize, pixels.data()}); },
         options.runtime.json, kNotice);
 }
 
@@ -146,6 +127,8 @@ void register_demo(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--weights-seed", options->weights_seed, "Seed of the generated random weights")
         ->capture_default_str();
     app->add_option("--image", options->image, "Image to use instead of the shared sample image");
+    add_decision_options(*app, options->decision, "describe-then-decide");
+    add_context_options(*app, options->context);
     add_runtime_options(*app, options->runtime);
     commands.push_back({app, [options] { return run_demo(*options); }});
 }

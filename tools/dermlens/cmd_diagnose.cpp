@@ -1,10 +1,16 @@
-// dermlens diagnose --model M --mmproj P --labels "melanoma,nevus" [options] IMAGE...
+// dermlens diagnose --model M --mmproj P (--labels "a,b" | --label-set NAME | --probe P.probe)
+//   [--strategy S] [--style S] [--schema S] [--decide score|generate] [--candidates topk|conformal]
+//   [--top-k K] [--alpha A] [--not-sure] [--abstain-below P] [--shuffle-options] [--kb DIR]...
+//   [--age N --sex S --site S --history S --fitzpatrick N] [--cache DB] [--json]
+//   (IMAGE... | --manifest M)
+// The grounded re-ranking pipeline on each image (docs/diagnose-json.md): the image is
+// encoded once (or read from the embedding cache), and that one encoding feeds the probe
+// and every turn of the strategy.
 #include "commands.h"
 #include "diagnose_flow.h"
 
-#include "model/vlm.h"
-#include "pipeline/data_files.h"
-#include "pipeline/direct.h"
+#include "dermlens/error.h"
+#include "eval/manifest.h"
 
 #include <memory>
 
@@ -14,24 +20,32 @@ namespace {
 struct DiagnoseOptions {
     std::string model;
     std::string mmproj;
-    std::string labels;
     std::vector<std::string> images;
+    std::string manifest;
+    std::string cache;  // empty: no embedding cache
+    DecisionOptions decision;
+    ClassOptions classes;
+    ContextOptions context;
     RuntimeOptions runtime;
+
+    // Images come from the command line or from --manifest, not both. Throws Error(InvalidArgument).
+    void validate() const {
+        if (images.empty() == manifest.empty()) {
+            throw Error(ErrorKind::InvalidArgument, "give the images to diagnose either as arguments or with --manifest");
+        }
+    }
 };
 
 int run_diagnose(const DiagnoseOptions & options) {
-    const auto labels = pipeline::parse_label_list(options.labels);
-    const auto params = options.runtime.vlm_params(options.model, options.mmproj);
-    const std::string prompt = pipeline::read_prompt("direct");
-    model::Vlm vlm(params);
-    pipeline::DirectDiagnoser diagnoser(vlm, labels, prompt);
-    const std::vector<std::filesystem::path> images(options.images.begin(), options.images.end());
+    options.validate();
+    const pipeline::ClinicalContext context = options.context.context();
+    const std::vector<ImageInput> inputs = options.manifest.empty()
+                                               ? command_line_inputs(options.images, context)
+                                               : manifest_inputs(eval::read_manifest(options.manifest), context);
+    PipelineSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
+                            options.cache);
     return diagnose_and_print(
-        images,
-        [&](const std::filesystem::path & image) {
-            return diagnose_file(diagnoser, image, options.runtime.max_megapixels);
-        },
-        options.runtime.json, "");
+        session, inputs, [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, "");
 }
 
 }  // namespace
@@ -39,16 +53,22 @@ int run_diagnose(const DiagnoseOptions & options) {
 void register_diagnose(CLI::App & root, std::vector<Command> & commands) {
     auto options = std::make_shared<DiagnoseOptions>();
     auto * app = root.add_subcommand(
-        "diagnose", "Ask a vision-language model for the most likely of the given labels for each image (direct answer)");
+        "diagnose", "Diagnose each image with the grounded re-ranking pipeline: candidates, descriptions, the VLM's "
+                    "option probabilities fused with the probe's, a differential or an abstention");
     app->add_option("--model,-m", options->model, "GGUF text model (e.g. MedGemma-4B)")
         ->required()
         ->envname("DERMLENS_MODEL");
     app->add_option("--mmproj", options->mmproj, "GGUF vision projector belonging to the model")
         ->required()
         ->envname("DERMLENS_MMPROJ");
-    app->add_option("--labels", options->labels, "Comma-separated candidate labels, e.g. \"melanoma,nevus\"")
-        ->required();
-    app->add_option("images", options->images, "Image files (JPEG, PNG, ...)")->required();
+    app->add_option("images", options->images, "Image files (JPEG, PNG, ...)");
+    app->add_option("--manifest", options->manifest,
+                    "CSV (image,label[,age,sex,site,history,fitzpatrick,...]) or folder of class folders: the images "
+                    "to diagnose, with clinical context from the columns of those names");
+    add_cache_option(*app, options->cache);
+    add_class_options(*app, options->classes);
+    add_decision_options(*app, options->decision, "direct");
+    add_context_options(*app, options->context);
     add_runtime_options(*app, options->runtime);
     commands.push_back({app, [options] { return run_diagnose(*options); }});
 }

@@ -24,5 +24,8 @@ void register_diagnose(CLI::App & root, std::vector<Command> & commands);  // cm
 void register_demo(CLI::App & root, std::vector<Command> & commands);      // cmd_demo.cpp
 void register_dev(CLI::App & root, std::vector<Command> & commands);       // cmd_dev.cpp (dev make-test-model)
 void register_kb(CLI::App & root, std::vector<Command> & commands);        // cmd_kb.cpp (kb check, show, labelset, relation, ddx)
+void register_embed(CLI::App & root, std::vector<Command> & commands);     // cmd_embed.cpp
+void register_probe(CLI::App & root, std::vector<Command> & commands);     // cmd_probe.cpp (probe train, predict, eval)
+void register_tune(CLI::App & root, std::vector<Command> & commands);      // cmd_tune.cpp
 
 }  // namespace dermlens::cli

@@ -3,6 +3,7 @@
 //   dermlens diagnose --model medgemma.gguf --mmproj mmproj.gguf --labels "melanoma,nevus" lesion.jpg
 //   dermlens demo            # the same flow on a generated tiny model
 //   dermlens kb show shingles
+//   dermlens embed --manifest images/ --model m.gguf --mmproj mmproj.gguf   # fill the embedding cache
 //   dermlens --version
 #include "commands.h"
 
@@ -39,11 +40,16 @@ int main(int argc, char ** argv) {
     cli::register_demo(app, commands);
     cli::register_dev(app, commands);
     cli::register_kb(app, commands);
+    cli::register_embed(app, commands);
+    cli::register_probe(app, commands);
+    cli::register_tune(app, commands);
 
     try {
         app.parse(argc, argv);
     } catch (const CLI::ParseError & e) {
-        return app.exit(e);
+        // CLI11 has its own codes per parse failure (104, 106, ...); dermlens documents 2 for every
+        // invalid argument. app.exit() prints the message, or the help / version, which stay 0.
+        return app.exit(e) == 0 ? 0 : static_cast<int>(ErrorKind::InvalidArgument);
     }
     try {
         return run_chosen(commands);

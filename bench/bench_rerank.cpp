@@ -1,0 +1,170 @@
+// What dermlens's `combined` strategy costs against the papers' way of running it, and
+// against `direct`, on the same images (paper 000's best configuration: top-k candidates
+// from the probe, in-context descriptions, describe-then-decide).
+//
+//   combined        encoder once (probe feature and image tokens from one pass), the
+//                   instruction prefix and the image reused from the KV cache across turns
+//                   and images, the answer read by option scoring (one forward step);
+//   naive combined  the encoder run twice (once for the probe feature, once for the
+//                   prompt), no prefix reuse, the answer generated and parsed;
+//   direct          encoder once, all labels as options, option scoring.
+//
+// Runs are paired: each round runs the three on the same image (images alternate between
+// rounds, so no image is ever served from the previous round's cache), each with its own
+// loaded model; the medians of the per-round ratios are printed. The probe has random
+// weights for the model's encoder: it sets the candidates, not the accuracy.
+//
+//   bench_rerank --model M.gguf --mmproj P.gguf --rounds 3 [--image A.jpg --image B.jpg]
+#include "image/image.h"
+#include "kb/knowledge_base.h"
+#include "model/vlm.h"
+#include "pipeline/rerank.h"
+#include "vision/encoder_identity.h"
+
+#include <CLI/CLI.hpp>
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <chrono>
+#include <filesystem>
+#include <memory>
+#include <random>
+#include <string>
+#include <vector>
+
+namespace {
+
+namespace fs = std::filesystem;
+using namespace dermlens;
+using Clock = std::chrono::steady_clock;
+
+const std::vector<std::string> kLabels{"actinic_keratosis", "basal_cell_carcinoma", "dermatofibroma",
+                                       "melanoma",          "nevus",                "pigmented_benign_keratosis",
+                                       "seborrheic_keratosis", "squamous_cell_carcinoma", "vascular_lesion"};
+
+double seconds_since(Clock::time_point start) {
+    return std::chrono::duration<double>(Clock::now() - start).count();
+}
+
+double median(std::vector<double> values) {
+    std::sort(values.begin(), values.end());
+    const std::size_t n = values.size();
+    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
+}
+
+probe::Probe random_probe(const fs::path & mmproj, std::size_t dimension) {
+    probe::Probe p;
+    p.classes = kLabels;
+    p.label_set = "isic9class";
+    p.encoder = vision::encoder_identity(mmproj, vision::FeatureKind::EncoderMean);
+    p.dimension = dimension;
+    std::mt19937_64 rng(1);
+    std::normal_distribution<double> normal(0.0, 0.05);
+    p.weights = Eigen::MatrixXd::NullaryExpr(static_cast<Eigen::Index>(kLabels.size()),
+                                             static_cast<Eigen::Index>(dimension), [&] { return normal(rng); });
+    p.bias = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(kLabels.size()));
+    p.validate();
+    return p;
+}
+
+struct Config {
+    const char * name;
+    bool reuse_prefix;
+    int encodes;  // vision encoder runs per image
+    pipeline::RerankParams params;
+};
+
+struct Runner {
+    Config config;
+    std::unique_ptr<model::Vlm> vlm;
+    std::unique_ptr<pipeline::Reranker> reranker;
+
+    double run(const image::RgbImage & image, std::uint64_t image_seed, pipeline::RerankResult & result) {
+        const auto start = Clock::now();
+        model::ImageEncoding encoding;
+        for (int i = 0; i < config.encodes; ++i) {
+            encoding = vlm->encode({image.width, image.height, image.rgb.data()});
+        }
+        result = reranker->diagnose(encoding, {}, image_seed);
+        return seconds_since(start);
+    }
+};
+
+}  // namespace
+
+int main(int argc, char ** argv) {
+    CLI::App app{"Paired timing of combined vs naive combined vs direct"};
+    std::string model_path;
+    std::string mmproj_path;
+    std::vector<std::string> images{
+        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/melanoma/ISIC_0000002.jpg").string(),
+        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/nevus/ISIC_0000005.jpg").string()};
+    int rounds = 3;
+    int threads = 2;
+    app.add_option("--model", model_path, "GGUF text model")->required();
+    app.add_option("--mmproj", mmproj_path, "GGUF projector")->required();
+    app.add_option("--image", images, "Images, used in turn (at least 2)")->capture_default_str();
+    app.add_option("--rounds", rounds, "Paired rounds")->capture_default_str();
+    app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+    CLI11_PARSE(app, argc, argv);
+
+    const auto kb = kb::KnowledgeBase::load({kb::KnowledgeBase::shipped_dir()});
+    std::vector<image::RgbImage> decoded;
+    for (const auto & path : images) {
+        decoded.push_back(image::load_image(path));
+    }
+
+    pipeline::RerankParams combined;
+    combined.strategy = pipeline::Strategy::Combined;
+    pipeline::RerankParams naive = combined;
+    naive.decide = pipeline::DecideMode::Generate;
+    pipeline::RerankParams direct;
+    std::vector<Runner> runners;
+    for (const Config & config : {Config{"combined", true, 1, combined}, Config{"naive combined", false, 2, naive},
+                                  Config{"direct", true, 1, direct}}) {
+        model::VlmParams params;
+        params.model_path = model_path;
+        params.mmproj_path = mmproj_path;
+        params.threads = threads;
+        params.reuse_prefix = config.reuse_prefix;
+        runners.push_back({config, std::make_unique<model::Vlm>(params), nullptr});
+    }
+    const model::ImageEncoding probe_shape =
+        runners.front().vlm->encode({decoded[0].width, decoded[0].height, decoded[0].rgb.data()});
+    const probe::Probe probe = random_probe(mmproj_path, probe_shape.encoder_mean.size());
+    for (auto & runner : runners) {
+        runner.reranker = std::make_unique<pipeline::Reranker>(*runner.vlm, kb, runner.config.params, kLabels,
+                                                               "isic9class", &probe);
+    }
+    // Warm-up on the other image: every runner starts with the instruction prefix cached, as in a run.
+    for (auto & runner : runners) {
+        pipeline::RerankResult ignored;
+        runner.run(decoded[1], 99, ignored);
+    }
+
+    std::vector<double> naive_ratio, direct_ratio;
+    std::vector<std::vector<double>> times(runners.size());
+    fmt::print("round  image  {:>12} {:>16} {:>10}  combined/naive  combined/direct\n", "combined s", "naive combined s",
+               "direct s");
+    for (int round = 0; round < rounds; ++round) {
+        const std::size_t which = static_cast<std::size_t>(round) % decoded.size();
+        std::vector<double> seconds;
+        for (auto & runner : runners) {
+            pipeline::RerankResult result;
+            seconds.push_back(runner.run(decoded[which], which, result));
+            times[seconds.size() - 1].push_back(seconds.back());
+            fmt::print(stderr, "  {}: {:.1f} s (describe {:.1f} s, decide {:.1f} s, prompt {} tokens, {} reused, {} generated)\n",
+                       runner.config.name, seconds.back(), result.timings.describe_ms / 1000, result.timings.decide_ms / 1000,
+                       result.timings.prompt_tokens, result.timings.reused_tokens, result.timings.generated_tokens);
+        }
+        naive_ratio.push_back(seconds[0] / seconds[1]);
+        direct_ratio.push_back(seconds[0] / seconds[2]);
+        fmt::print("{:>5}  {:>5}  {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", round, which, seconds[0],
+                   seconds[1], seconds[2], naive_ratio.back(), direct_ratio.back());
+    }
+    fmt::print("median {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", median(times[0]), median(times[1]),
+               median(times[2]), median(naive_ratio), median(direct_ratio));
+    fmt::print("encoder runs: combined {}, naive combined {}, direct {} (one warm-up image and the probe's shape included)\n",
+               runners[0].vlm->encoder_runs(), runners[1].vlm->encoder_runs(), runners[2].vlm->encoder_runs());
+    return 0;
+}

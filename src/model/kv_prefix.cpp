@@ -1,0 +1,50 @@
+#include "model/kv_prefix.h"
+
+#include <algorithm>
+#include <cstring>
+
+namespace dermlens::model {
+
+std::size_t KvPrefix::reusable(const std::vector<PromptItem> & next) const {
+    const std::size_t limit = std::min(items_.size(), next.empty() ? 0 : next.size() - 1);
+    std::size_t common = 0;
+    while (common < limit && items_[common] == next[common]) {
+        ++common;
+    }
+    while (common > 0 && !next[common].chunk_start) {
+        --common;
+    }
+    return common;
+}
+
+int KvPrefix::position_after(std::size_t items) const {
+    return items == 0 ? 0 : end_position_[items - 1];
+}
+
+int KvPrefix::tokens_in(std::size_t items) const {
+    return items == 0 ? 0 : end_tokens_[items - 1];
+}
+
+void KvPrefix::truncate(std::size_t items) {
+    items = std::min(items, items_.size());
+    items_.resize(items);
+    end_position_.resize(items);
+    end_tokens_.resize(items);
+}
+
+void KvPrefix::append(const PromptItem & item) {
+    end_position_.push_back(position_after(items_.size()) + item.n_pos);
+    end_tokens_.push_back(tokens_in(items_.size()) + item.n_tokens);
+    items_.push_back(item);
+}
+
+std::uint64_t content_key(const std::vector<float> & values) {
+    std::uint64_t hash = 14695981039346656037ull;
+    const auto * bytes = reinterpret_cast<const unsigned char *>(values.data());
+    for (std::size_t i = 0; i < values.size() * sizeof(float); ++i) {
+        hash = (hash ^ bytes[i]) * 1099511628211ull;
+    }
+    return hash == 0 ? 1 : hash;  // 0 marks text items
+}
+
+}  // namespace dermlens::model

@@ -1,0 +1,59 @@
+// What the text model's KV cache holds, item by item, so that the next prompt keeps the
+// longest prefix it shares with the previous one and evaluates only the rest: the
+// instruction text common to every image of a run, or the image and its description
+// common to the turns of one diagnosis, is computed once.
+//
+// An item is one text token or one whole image (its tokens enter the cache together and
+// are never split). Positions are tracked per item because an image can advance the
+// position by fewer steps than it has tokens (M-RoPE models such as Qwen2-VL).
+//
+// Reuse stops at the start of a prompt chunk (the text before the image, the image, the
+// text after it), and every chunk is evaluated whole: the logits then do not depend on
+// what the cache held before (a batch split elsewhere changes them in the last digits),
+// so the same prompt gives the same answer whatever came before it.
+#pragma once
+
+#include <cstddef>
+#include <cstdint>
+#include <vector>
+
+namespace dermlens::model {
+
+struct PromptItem {
+    std::int32_t token = -1;      // the text token; -1 for an image
+    std::uint64_t image_key = 0;  // identifies an image's embeddings (content hash); 0 for text
+    int n_tokens = 1;             // KV cells the item fills
+    int n_pos = 1;                // positions it advances
+    bool chunk_start = false;     // the first item of a prompt chunk
+
+    static PromptItem text(std::int32_t token, bool chunk_start) { return {token, 0, 1, 1, chunk_start}; }
+    static PromptItem image(std::uint64_t key, int n_tokens, int n_pos) { return {-1, key, n_tokens, n_pos, true}; }
+    bool is_image() const noexcept { return token < 0; }
+    bool operator==(const PromptItem &) const = default;
+};
+
+class KvPrefix {
+public:
+    // How many leading items of `next` the cache holds already and can keep: whole chunks of
+    // `next` only, leaving at least its last chunk to evaluate (the next token is read from
+    // the logits of its last item).
+    std::size_t reusable(const std::vector<PromptItem> & next) const;
+
+    int position_after(std::size_t items) const;  // position of the item that follows the first `items`
+    int tokens_in(std::size_t items) const;       // KV cells of the first `items` items
+
+    void truncate(std::size_t items);  // the cache was cut after the first `items` items
+    void append(const PromptItem & item);
+    void clear() { truncate(0); }
+    std::size_t size() const noexcept { return items_.size(); }
+
+private:
+    std::vector<PromptItem> items_;
+    std::vector<int> end_position_;  // position after each item
+    std::vector<int> end_tokens_;    // KV cells after each item
+};
+
+// FNV-1a over the bytes of `values`: the key of an image's embeddings.
+std::uint64_t content_key(const std::vector<float> & values);
+
+}  // namespace dermlens::model

@@ -1,0 +1,127 @@
+// The grounded re-ranking pipeline (paper 000 sections 3.1-3.4): for one encoded image,
+// the candidates (the whole label set, or the probe's top-k / conformal set), the prompt
+// of the strategy and style, the description first when asked, then the decision — the
+// VLM's next-token probabilities over the option letters (one forward step), or a free
+// answer parsed back — fused with the probe's probabilities, and the differential,
+// final diagnosis or abstention that follow.
+//
+// The image is encoded once by the caller; every turn of every strategy reads that one
+// encoding, and the model reuses the KV cache of the prefix turns share.
+#pragma once
+
+#include "kb/knowledge_base.h"
+#include "model/vlm.h"
+#include "pipeline/answer_parse.h"
+#include "pipeline/description.h"
+#include "pipeline/prompt.h"
+#include "probe/abstention.h"
+#include "probe/evaluate.h"
+#include "probe/probe.h"
+
+#include <cstdint>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace dermlens::pipeline {
+
+// --decide: "score" reads option probabilities from one forward step; "generate" parses a free answer.
+enum class DecideMode { Score, Generate };
+const char * decide_mode_name(DecideMode mode) noexcept;
+DecideMode parse_decide_mode(const std::string & text);  // throws Error(InvalidArgument)
+
+struct RerankParams {
+    Strategy strategy = Strategy::Direct;
+    PromptStyle style = PromptStyle::Dermlens;
+    DescriptionSchema schema = DescriptionSchema::FiveCriteria;
+    DecideMode decide = DecideMode::Score;
+    probe::CandidateParams candidates;  // topk / conformal strategies: which of the probe's classes
+    probe::AbstentionParams abstention;
+    bool shuffle_options = false;  // seeded per image: measures position bias
+    std::uint32_t seed = 0;
+    float temperature = 0;    // of generated text (description, free answer); 0 = greedy
+    int answer_tokens = 64;   // --decide generate: most tokens of the answer
+
+    void validate() const;  // throws Error(InvalidArgument)
+};
+
+struct CandidateScore {
+    std::string label;            // as the label set names it
+    std::string condition;        // knowledge-base condition id
+    std::optional<double> probe;  // the probe's probability, renormalised over the candidates
+    double vlm = 0;               // the VLM's, over the candidates (the not-sure option excluded)
+    double fused = 0;             // what decides: probe and VLM fused, or the VLM's without a fusion weight
+};
+
+struct FinalDiagnosis {
+    std::string label;
+    std::string condition;
+    std::string name;                        // the condition's canonical name
+    std::vector<std::string> taxonomy_path;  // condition ids, root first
+    std::string malignancy;                  // benign | malignant | precancerous | ... ("" when unknown)
+    double probability = 0;                  // fused
+};
+
+struct RerankTimings {
+    double encode_ms = 0;    // the encoding's (0 when it came from the embedding cache)
+    double describe_ms = 0;  // describe-then-decide: the description turn
+    double decide_ms = 0;    // the scoring step or the free answer
+    double total_ms = 0;     // this call (encoding excluded)
+    int prompt_tokens = 0;   // of the deciding step
+    int reused_tokens = 0;   // of those, served from the KV cache
+    int generated_tokens = 0;
+};
+
+struct RerankResult {
+    RerankParams params;
+    std::vector<std::string> markers;         // option letters, the not-sure option's last
+    std::vector<CandidateScore> candidates;   // in the order the prompt shows them
+    std::vector<std::size_t> differential;    // candidate indices, most probable (fused) first
+    std::optional<double> not_sure_probability;  // the VLM's, when offered
+    std::optional<double> fusion_weight;      // of the probe, when fused
+    std::optional<FinalDiagnosis> final;      // empty when abstained or the free answer is unparseable
+    bool abstained = false;
+    std::string abstain_reason;
+    std::optional<LesionDescription> description;
+    std::string description_text;  // raw
+    std::string answer_text;       // --decide generate: the raw reply
+    std::optional<ParsedChoice> parsed;  // --decide generate
+    ClinicalContext context;
+    RerankTimings timings;
+};
+
+class Reranker {
+public:
+    // `labels` are the classes to choose among (the probe's when there is one); `label_set`
+    // names them in the knowledge base ("" resolves labels by name). A probe must fit the
+    // model's encoder. Throws Error(InvalidArgument) for parameters that do not fit each
+    // other (a topk strategy without probe, more than 26 options), Error(InvalidInput) for a
+    // probe of another encoder.
+    Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams params, std::vector<std::string> labels,
+             std::string label_set, const probe::Probe * probe);
+
+    // `image_seed` varies the shuffled option order per image (e.g. from the image's hash).
+    RerankResult diagnose(const model::ImageEncoding & encoding, const ClinicalContext & context,
+                          std::uint64_t image_seed = 0);
+
+    const std::vector<std::string> & labels() const noexcept { return labels_; }
+
+private:
+    std::vector<std::size_t> candidate_classes(const model::ImageEncoding & encoding,
+                                               std::vector<double> & class_probabilities) const;
+    std::vector<double> probe_probabilities(const model::ImageEncoding & encoding) const;
+    FinalDiagnosis final_diagnosis(const CandidateScore & candidate) const;
+
+    model::Vlm & vlm_;
+    const kb::KnowledgeBase & kb_;
+    RerankParams params_;
+    std::vector<std::string> labels_;
+    std::vector<std::string> conditions_;   // per label
+    std::vector<std::string> descriptions_; // per label, for in-context prompts
+    const probe::Probe * probe_;
+};
+
+// The first user turn: preamble, the image, the image question.
+std::string first_turn_text(const PromptTurns & turns);
+
+}  // namespace dermlens::pipeline
