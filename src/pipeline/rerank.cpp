@@ -84,7 +84,7 @@ std::string first_turn_text(const PromptTurns & turns) {
 }
 
 Reranker::Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams params, std::vector<std::string> labels,
-                   std::string label_set, const probe::Probe * probe)
+                   std::string label_set, const probe::Probe * probe, const vision::EncoderIdentity * model_encoder)
     : vlm_(vlm), kb_(kb), params_(std::move(params)), labels_(std::move(labels)), probe_(probe) {
     params_.validate();
     const StrategyParts parts = strategy_parts(params_.strategy);
@@ -93,7 +93,8 @@ Reranker::Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams 
                     fmt::format("strategy '{}' takes its candidates from a probe: give --probe", strategy_name(params_.strategy)));
     }
     if (probe_ != nullptr) {
-        const vision::EncoderIdentity ours = vision::encoder_identity(vlm_.params().mmproj_path, probe_->encoder.kind);
+        const vision::EncoderIdentity ours =
+            model_encoder ? *model_encoder : vision::encoder_identity(vlm_.params().mmproj_path, probe_->encoder.kind);
         if (!(ours == probe_->encoder)) {
             throw Error(ErrorKind::InvalidInput,
                         fmt::format("the probe was trained on features of another encoder ({}) than mmproj '{}' ({})",

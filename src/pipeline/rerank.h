@@ -17,6 +17,7 @@
 #include "probe/abstention.h"
 #include "probe/evaluate.h"
 #include "probe/probe.h"
+#include "vision/feature_table.h"
 
 #include <cstdint>
 #include <optional>
@@ -94,11 +95,13 @@ class Reranker {
 public:
     // `labels` are the classes to choose among (the probe's when there is one); `label_set`
     // names them in the knowledge base ("" resolves labels by name). A probe must fit the
-    // model's encoder. Throws Error(InvalidArgument) for parameters that do not fit each
-    // other (a topk strategy without probe, more than 26 options), Error(InvalidInput) for a
-    // probe of another encoder.
+    // model's encoder: `model_encoder` is its identity when the caller has it already (else it
+    // is computed from the mmproj, hashing the file). Throws Error(InvalidArgument) for
+    // parameters that do not fit each other (a topk strategy without probe, more than 26
+    // options), Error(InvalidInput) for a probe of another encoder.
     Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams params, std::vector<std::string> labels,
-             std::string label_set, const probe::Probe * probe);
+             std::string label_set, const probe::Probe * probe,
+             const vision::EncoderIdentity * model_encoder = nullptr);
 
     // `image_seed` varies the shuffled option order per image (e.g. from the image's hash).
     RerankResult diagnose(const model::ImageEncoding & encoding, const ClinicalContext & context,

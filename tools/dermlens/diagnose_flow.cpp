@@ -323,7 +323,7 @@ PipelineSession::PipelineSession(const std::string & model, const std::string & 
                      probe_->fusion->model_sha256.c_str());
     }
     reranker_ = std::make_unique<pipeline::Reranker>(*vlm_, kb_, params_, labels,
-                                                     probe_ ? probe_->label_set : classes.label_set, probe());
+                                                     probe_ ? probe_->label_set : classes.label_set, probe(), &identity_);
 }
 
 PipelineSession::~PipelineSession() = default;
