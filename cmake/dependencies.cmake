@@ -1,5 +1,5 @@
 # Debian 12 packages (scripts/setup installs them with apt).
-find_package(OpenCV REQUIRED COMPONENTS core imgcodecs imgproc)
+find_package(OpenCV REQUIRED COMPONENTS core imgcodecs imgproc photo)
 find_package(nlohmann_json 3 REQUIRED)
 find_package(CLI11 REQUIRED)
 find_package(spdlog REQUIRED)

@@ -2,17 +2,16 @@
 
 #include "common/text.h"
 #include "dermlens/error.h"
+#include "eval/csv.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <array>
 #include <cctype>
-#include <fstream>
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <string_view>
 
 namespace dermlens::eval {
@@ -31,120 +30,6 @@ constexpr std::array<std::string_view, 7> kImageExtensions{".jpg", ".jpeg", ".pn
     throw Error(ErrorKind::InvalidInput, fmt::format("manifest '{}' line {}: {}", path.string(), line, reason));
 }
 
-std::string read_text(const fs::path & path) {
-    std::error_code ec;
-    if (!fs::is_regular_file(path, ec)) {
-        fail_file(path, fs::exists(path, ec) ? "not a regular file" : "file not found");
-    }
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        fail_file(path, "cannot open it");
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    if (in.bad()) {
-        fail_file(path, "read error");
-    }
-    return text.str();
-}
-
-struct Record {
-    std::vector<std::string> fields;
-    std::size_t line = 0;  // where it starts
-};
-
-// RFC 4180 records: fields split by commas, records by LF or CRLF; a quoted field may hold
-// commas, line breaks and doubled quotes. Lines with nothing on them are skipped.
-class CsvReader {
-public:
-    CsvReader(std::string_view text, const fs::path & path) : text_(text), path_(path) {
-        if (text_.starts_with("\xEF\xBB\xBF")) {
-            text_.remove_prefix(3);  // UTF-8 byte-order mark
-        }
-    }
-
-    std::optional<Record> next() {
-        while (pos_ < text_.size()) {
-            Record record;
-            record.line = line_;
-            if (at_line_end()) {
-                skip_line_end();
-                continue;
-            }
-            while (true) {
-                record.fields.push_back(field());
-                if (pos_ < text_.size() && text_[pos_] == ',') {
-                    ++pos_;
-                    continue;
-                }
-                skip_line_end();
-                break;
-            }
-            return record;
-        }
-        return std::nullopt;
-    }
-
-private:
-    bool at_line_end() const { return text_[pos_] == '\n' || text_.substr(pos_).starts_with("\r\n"); }
-
-    void skip_line_end() {
-        if (pos_ < text_.size()) {
-            pos_ += text_[pos_] == '\r' ? 2 : 1;
-            ++line_;
-        }
-    }
-
-    std::string field() {
-        if (pos_ < text_.size() && text_[pos_] == '"') {
-            return quoted_field();
-        }
-        const std::size_t start = pos_;
-        while (pos_ < text_.size() && text_[pos_] != ',' && !at_line_end()) {
-            if (text_[pos_] == '"') {
-                fail_line(path_, line_, "a quote inside an unquoted field (quote the whole field and double the quote)");
-            }
-            if (text_[pos_] == '\r') {
-                fail_line(path_, line_, "a carriage return without a line feed");
-            }
-            ++pos_;
-        }
-        return std::string(text_.substr(start, pos_ - start));
-    }
-
-    std::string quoted_field() {
-        const std::size_t opened_on = line_;
-        ++pos_;
-        std::string value;
-        while (true) {
-            if (pos_ >= text_.size()) {
-                fail_line(path_, opened_on, "a quoted field is never closed");
-            }
-            const char c = text_[pos_++];
-            if (c == '"') {
-                if (pos_ < text_.size() && text_[pos_] == '"') {
-                    value += '"';
-                    ++pos_;
-                    continue;
-                }
-                if (pos_ < text_.size() && text_[pos_] != ',' && !at_line_end()) {
-                    fail_line(path_, line_, "unexpected text after a closing quote");
-                }
-                return value;
-            }
-            if (c == '\n') {
-                ++line_;
-            }
-            value += c;
-        }
-    }
-
-    std::string_view text_;
-    const fs::path & path_;
-    std::size_t pos_ = 0;
-    std::size_t line_ = 1;
-};
-
 bool blank(std::string_view text) {
     return std::all_of(text.begin(), text.end(), [](unsigned char c) { return std::isspace(c) != 0; });
 }
@@ -157,7 +42,7 @@ struct Columns {
     std::vector<std::size_t> metadata;
 };
 
-Columns header_columns(const Record & header, const fs::path & path, std::vector<std::string> & metadata_names) {
+Columns header_columns(const CsvRecord & header, const fs::path & path, std::vector<std::string> & metadata_names) {
     std::map<std::string, std::size_t> index;
     for (std::size_t i = 0; i < header.fields.size(); ++i) {
         const std::string & name = header.fields[i];
@@ -270,8 +155,8 @@ bool is_image_file_name(const fs::path & path) {
 }
 
 Manifest read_manifest_csv(const fs::path & csv) {
-    const std::string text = read_text(csv);
-    CsvReader reader(text, csv);
+    const std::string text = read_csv_text(csv, "manifest");
+    CsvReader reader(text, csv, "manifest");
     const auto header = reader.next();
     if (!header) {
         fail_file(csv, "empty file (expected a header row with at least image,label)");

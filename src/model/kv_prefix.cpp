@@ -25,6 +25,15 @@ int KvPrefix::tokens_in(std::size_t items) const {
     return items == 0 ? 0 : end_tokens_[items - 1];
 }
 
+std::pair<int, int> KvPrefix::image_cells() const {
+    for (std::size_t i = 0; i < items_.size(); ++i) {
+        if (items_[i].is_image()) {
+            return {tokens_in(i), items_[i].n_tokens};
+        }
+    }
+    return {-1, 0};
+}
+
 void KvPrefix::truncate(std::size_t items) {
     items = std::min(items, items_.size());
     items_.resize(items);

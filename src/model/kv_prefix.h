@@ -15,6 +15,7 @@
 
 #include <cstddef>
 #include <cstdint>
+#include <utility>
 #include <vector>
 
 namespace dermlens::model {
@@ -41,6 +42,8 @@ public:
 
     int position_after(std::size_t items) const;  // position of the item that follows the first `items`
     int tokens_in(std::size_t items) const;       // KV cells of the first `items` items
+    // The first image's KV cells: {its first cell, its cell count}; {-1, 0} when none is cached.
+    std::pair<int, int> image_cells() const;
 
     void truncate(std::size_t items);  // the cache was cut after the first `items` items
     void append(const PromptItem & item);

@@ -2,6 +2,7 @@
 
 #include "common/random.h"
 #include "dermlens/error.h"
+#include "model/attention_capture.h"
 #include "model/gguf_check.h"
 #include "model/kv_prefix.h"
 #include "model/llama_handles.h"
@@ -362,6 +363,11 @@ void VlmParams::validate() const {
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("max tokens ({}) must be smaller than the context size ({})", max_tokens, context_size));
     }
+    if (capture_attention && text_flash_attention == FlashAttention::On) {
+        throw Error(ErrorKind::InvalidArgument,
+                    "attention capture needs the text model's flash attention off (it computes no attention "
+                    "probabilities): use --flash-attn off or auto");
+    }
 }
 
 struct Vlm::Impl {
@@ -371,11 +377,17 @@ struct Vlm::Impl {
     MtmdPtr vision;
     std::string chat_template;
     const llama_vocab * vocab = nullptr;
+    ProjectorInfo projector;
     TapCapture capture;
+    std::unique_ptr<AttentionCapture> attention;  // with VlmParams::capture_attention
+    AttentionObserver * attention_observer = nullptr;
     KvPrefix cached;  // what the KV cache holds
     std::size_t encoder_runs = 0;
 
-    explicit Impl(VlmParams p) : params(validated(std::move(p))), capture(checked_tap(params)) {
+    explicit Impl(VlmParams p)
+        : params(validated(std::move(p))),
+          projector(check_model_pair(params.model_path, params.mmproj_path)),
+          capture(model::encoder_tap(projector, params.mmproj_path)) {
         configure_logging(params.verbose);
         init_backend_once();
         load_text_model();
@@ -385,10 +397,6 @@ struct Vlm::Impl {
     static VlmParams validated(VlmParams p) {
         p.validate();
         return p;
-    }
-
-    static EncoderTap checked_tap(const VlmParams & p) {
-        return model::encoder_tap(check_model_pair(p.model_path, p.mmproj_path), p.mmproj_path);
     }
 
     [[noreturn]] void fail_model(const std::filesystem::path & path, const char * what, const char * reason) const {
@@ -415,8 +423,15 @@ struct Vlm::Impl {
         cparams.n_threads = params.threads;
         cparams.n_threads_batch = params.threads;
         cparams.flash_attn_type = to_llama(params.text_flash_attention);
-        // Sliding-window layers (Gemma 3) otherwise drop cells a rolled-back prefix still needs.
-        cparams.swa_full = params.reuse_prefix;
+        // Sliding-window layers (Gemma 3) otherwise drop cells a rolled-back prefix still needs,
+        // and reuse cells out of prompt order.
+        cparams.swa_full = params.reuse_prefix || params.capture_attention;
+        if (params.capture_attention) {
+            attention = std::make_unique<AttentionCapture>(llama_model_n_layer(model.get()));
+            cparams.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
+            cparams.cb_eval = AttentionCapture::observe;
+            cparams.cb_eval_user_data = attention.get();
+        }
         context.reset(llama_init_from_model(model.get(), cparams));
         if (!context) {
             fail_model(params.model_path, "model", "llama.cpp could not create a context for it");
@@ -710,14 +725,36 @@ struct Vlm::Impl {
     void prefill_text(const llama_token * tokens, std::size_t n_tokens, bool logits_at_end) {
         TokenBatch batch(params.batch_size);
         for (std::size_t t = 0; t < n_tokens; ++t) {
-            batch.add(tokens[t], cached.position_after(cached.size()), logits_at_end && t + 1 == n_tokens);
+            const bool last = t + 1 == n_tokens;
+            batch.add(tokens[t], cached.position_after(cached.size()), logits_at_end && last);
             cached.append(PromptItem::text(tokens[t], t == 0));
-            if (batch.full() || t + 1 == n_tokens) {
-                if (llama_decode(context.get(), batch.get()) != 0) {
-                    throw Error(ErrorKind::Runtime, "llama_decode failed on the prompt text");
-                }
+            if (batch.full() || last) {
+                decode_batch(batch, logits_at_end && last, "the prompt text");
                 batch.clear();
             }
+        }
+    }
+
+    // llama_decode, observing the attention of the batch's last token when it chooses the next one.
+    void decode_batch(TokenBatch & batch, bool chooses_next, const char * what) {
+        const bool observed = chooses_next && attention_observer != nullptr;
+        if (observed) {
+            const auto [image_begin, image_tokens] = cached.image_cells();
+            attention->arm(cached.tokens_in(cached.size()), image_begin, image_tokens);
+        }
+        const int rc = llama_decode(context.get(), batch.get());
+        if (rc != 0) {
+            attention_disarm();
+            throw Error(ErrorKind::Runtime, fmt::format("llama_decode failed on {}", what));
+        }
+        if (observed) {
+            attention_observer->observe(attention->take());
+        }
+    }
+
+    void attention_disarm() noexcept {
+        if (attention) {
+            attention->disarm();
         }
     }
 
@@ -765,17 +802,20 @@ struct Vlm::Impl {
                 break;
             }
             out.tokens.push_back(token);
+            out.text_offsets.push_back(out.text.size());
             out.text += piece(token);
             if (static_cast<int>(out.tokens.size()) == params_of_call.max_tokens) {
                 break;  // no need to evaluate a token nobody will sample after
             }
             batch.clear();
             batch.add(token, cached.position_after(cached.size()), true);
-            if (llama_decode(context.get(), batch.get()) != 0) {
-                forget_cache();
-                throw Error(ErrorKind::Runtime, "llama_decode failed on a generated token");
-            }
             cached.append(PromptItem::text(token, false));
+            try {
+                decode_batch(batch, true, "a generated token");
+            } catch (...) {
+                forget_cache();
+                throw;
+            }
         }
         out.timings.decode_ms = ms_since(start);
     }
@@ -838,6 +878,28 @@ struct Vlm::Impl {
     static std::string user_message(const std::string & question) {
         return std::string(mtmd_default_marker()) + "\n" + question;
     }
+
+    ImageLayout image_layout(const ImageEncoding & encoding) const {
+        check_encoding(encoding);
+        const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(encoding.image_width),
+                                                     static_cast<std::uint32_t>(encoding.image_height), nullptr));
+        const auto chunks = tokenize(placeholder.get(), mtmd_default_marker(), /*add_special=*/false);
+        const mtmd_image_tokens * tokens = mtmd_input_chunk_get_tokens_image(image_chunk(chunks.get()));
+        const auto n_tokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(tokens));
+        // M-RoPE gives the last token its grid column and row; sequential positions give no grid.
+        const mtmd_decoder_pos last = mtmd_image_tokens_get_decoder_pos(tokens, 0, static_cast<std::size_t>(n_tokens - 1));
+        const bool grid = n_tokens > 1 && last.t != static_cast<std::uint32_t>(n_tokens - 1);
+        return model::image_layout(projector, encoding.image_width, encoding.image_height, n_tokens,
+                                   grid ? static_cast<int>(last.x) + 1 : n_tokens, grid ? static_cast<int>(last.y) + 1 : 1);
+    }
+
+    void set_attention_observer(AttentionObserver * observer) {
+        if (observer != nullptr && !attention) {
+            throw Error(ErrorKind::InvalidArgument, "this model was loaded without attention capture "
+                                                    "(VlmParams::capture_attention)");
+        }
+        attention_observer = observer;
+    }
 };
 
 Vlm::Vlm(VlmParams params) : impl_(std::make_unique<Impl>(std::move(params))) {}
@@ -870,6 +932,14 @@ Generation Vlm::generate(const ImageEncoding & encoding, const ChatPrompt & prom
 NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
                                       const std::vector<std::string> & continuations) {
     return impl_->score_next_token(encoding, prompt, continuations);
+}
+
+ImageLayout Vlm::image_layout(const ImageEncoding & encoding) const {
+    return impl_->image_layout(encoding);
+}
+
+void Vlm::set_attention_observer(AttentionObserver * observer) {
+    impl_->set_attention_observer(observer);
 }
 
 const char * Vlm::image_marker() noexcept {

@@ -14,7 +14,9 @@
 // a cached encoding from an earlier run) cost no further encoder time.
 #pragma once
 
+#include "model/attention_tap.h"
 #include "model/encoder_tap.h"
+#include "model/image_layout.h"
 
 #include <cstdint>
 #include <filesystem>
@@ -44,6 +46,10 @@ struct VlmParams {
     // Keep the KV cache between calls and evaluate only what follows the prefix a new prompt
     // shares with the previous one (off: every call starts from an empty cache).
     bool reuse_prefix = true;
+    // Make the text model's attention probabilities readable (set_attention_observer): its
+    // flash attention is then off (the probabilities exist only without it) and its
+    // sliding-window cache full-size (cells then hold the prompt in order).
+    bool capture_attention = false;
 
     void validate() const;  // throws Error(InvalidArgument) naming the bad value
 };
@@ -106,6 +112,7 @@ struct DecodeParams {
 struct Generation {
     std::string text;                  // generated pieces, special tokens rendered, end-of-generation token excluded
     std::vector<std::int32_t> tokens;  // generated token ids, end-of-generation token excluded
+    std::vector<std::size_t> text_offsets;  // where each token's piece starts in `text`
     StopReason stop_reason = StopReason::MaxTokens;
     int prompt_tokens = 0;  // text + image tokens fed before generation
     int image_tokens = 0;
@@ -160,6 +167,16 @@ public:
     // continuations start with the same token.
     NextTokenScores score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
                                      const std::vector<std::string> & continuations);
+
+    // Where each image token of `encoding` comes from in its image (heat maps).
+    ImageLayout image_layout(const ImageEncoding & encoding) const;
+
+    // Receives the attention of every step that chooses a token from now on (nullptr: none):
+    // per generate() call, step j chose generated token j, and when generation ended on the
+    // end-of-generation token one more step chose it; per score_next_token() call, one step
+    // (the one whose next-token distribution is scored). Throws Error(InvalidArgument) unless
+    // the Vlm was loaded with VlmParams::capture_attention.
+    void set_attention_observer(AttentionObserver * observer);
 
     // Where the image goes in a ChatTurn's text.
     static const char * image_marker() noexcept;

@@ -34,26 +34,16 @@ std::optional<std::string> between_tags(std::string_view reply, std::string_view
     return std::string(reply.substr(from, end - from));
 }
 
-// SkinFlow's answer: {"top5_diseases": [{"disease": "...", ...}, ...]}; the first entry is its top-1.
+// SkinFlow's answer: the first entry of its top-K list is its top-1.
 AnswerPart skinflow_top1(std::string_view reply) {
-    const auto json_text = between_tags(reply, "<answer>", "</answer>");
-    if (!json_text) {
-        return {{}, "no <answer> tag"};
+    SkinFlowDiseases diseases = parse_skinflow_diseases(reply);
+    if (!diseases.problem.empty()) {
+        return {{}, std::move(diseases.problem)};
     }
-    const auto json = nlohmann::ordered_json::parse(*json_text, nullptr, /*allow_exceptions=*/false,
-                                                    /*ignore_comments=*/true);  // the paper's example has // comments
-    if (json.is_discarded() || !json.is_object()) {
-        return {{}, "the <answer> is not a JSON object"};
+    if (diseases.names.front().empty()) {
+        return {{}, "the first top-K entry has no \"disease\" text"};
     }
-    const auto list = std::find_if(json.begin(), json.end(), [](const auto & value) { return value.is_array(); });
-    if (list == json.end() || list->empty()) {
-        return {{}, "the <answer> JSON has no top-K list"};
-    }
-    const auto & first = list->front();
-    if (first.is_object() && first.contains("disease") && first["disease"].is_string()) {
-        return {first["disease"].template get<std::string>(), {}};
-    }
-    return {{}, "the first top-K entry has no \"disease\" text"};
+    return {std::move(diseases.names.front()), {}};
 }
 
 AnswerPart answer_part(std::string_view reply, const PromptTurns & turns, PromptStyle style) {
@@ -174,6 +164,29 @@ const char * choice_status_name(ChoiceStatus status) noexcept {
         case ChoiceStatus::Unparseable: return "unparseable";
     }
     return "?";
+}
+
+SkinFlowDiseases parse_skinflow_diseases(std::string_view reply) {
+    const auto json_text = between_tags(reply, "<answer>", "</answer>");
+    if (!json_text) {
+        return {{}, "no <answer> tag"};
+    }
+    const auto json = nlohmann::ordered_json::parse(*json_text, nullptr, /*allow_exceptions=*/false,
+                                                    /*ignore_comments=*/true);
+    if (json.is_discarded() || !json.is_object()) {
+        return {{}, "the <answer> is not a JSON object"};
+    }
+    const auto list = std::find_if(json.begin(), json.end(), [](const auto & value) { return value.is_array(); });
+    if (list == json.end() || list->empty()) {
+        return {{}, "the <answer> JSON has no top-K list"};
+    }
+    SkinFlowDiseases diseases;
+    for (const auto & entry : *list) {
+        // An entry without a name keeps its rank: the names after it stay where the model put them.
+        const bool named = entry.is_object() && entry.contains("disease") && entry["disease"].is_string();
+        diseases.names.push_back(named ? entry["disease"].template get<std::string>() : std::string());
+    }
+    return diseases;
 }
 
 ParsedChoice parse_choice(std::string_view reply, const PromptTurns & turns, const std::vector<std::string> & labels,

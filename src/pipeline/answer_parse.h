@@ -40,4 +40,13 @@ struct ParsedChoice {
 ParsedChoice parse_choice(std::string_view reply, const PromptTurns & turns, const std::vector<std::string> & labels,
                           PromptStyle style, const kb::KnowledgeBase * kb);
 
+// The diseases of a SkinFlow reply, <answer>{"topK_diseases": [{"disease": "…", …}, …]}</answer>,
+// most likely first (the closing tag may be missing: the model stopped first; the JSON may
+// carry // comments, as the paper's example does).
+struct SkinFlowDiseases {
+    std::vector<std::string> names;  // each entry's "disease" text as written; "" for an entry without one
+    std::string problem;             // why the reply lists no disease; empty when it lists some
+};
+SkinFlowDiseases parse_skinflow_diseases(std::string_view reply);
+
 }  // namespace dermlens::pipeline

@@ -9,20 +9,32 @@
 #include <sstream>
 
 namespace dermlens::pipeline {
+namespace {
 
-std::string read_prompt(std::string_view name) {
-    const auto path = data_dir() / "prompts" / (std::string(name) + ".txt");
+// The text of <data_dir()>/<folder>/<file>; `what` names the kind of file in the error.
+std::string read_data_file(std::string_view what, std::string_view folder, const std::string & file) {
+    const auto path = data_dir() / folder / file;
     std::ifstream in(path, std::ios::binary);
     if (!in) {
         throw Error(ErrorKind::InvalidInput,
-                    fmt::format("prompt '{}': cannot read it (set DERMLENS_DATA_DIR to dermlens's data/ folder)",
+                    fmt::format("{} '{}': cannot read it (set DERMLENS_DATA_DIR to dermlens's data/ folder)", what,
                                 path.string()));
     }
     std::ostringstream text;
     text << in.rdbuf();
-    std::string prompt = text.str();
+    return text.str();
+}
+
+}  // namespace
+
+std::string read_prompt(std::string_view name) {
+    std::string prompt = read_data_file("prompt", "prompts", std::string(name) + ".txt");
     prompt.erase(prompt.find_last_not_of(" \t\r\n") + 1);
     return prompt;
+}
+
+std::string read_grammar(std::string_view name) {
+    return read_data_file("grammar", "grammars", std::string(name) + ".gbnf");
 }
 
 }  // namespace dermlens::pipeline

@@ -1,13 +1,11 @@
 #include "pipeline/description.h"
 
-#include "common/data_dir.h"
 #include "dermlens/error.h"
+#include "pipeline/data_files.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
-#include <fstream>
-#include <sstream>
 
 namespace dermlens::pipeline {
 namespace {
@@ -53,16 +51,7 @@ const std::vector<std::string> & description_fields(DescriptionSchema schema) {
 }
 
 std::string description_grammar(DescriptionSchema schema) {
-    const auto path = data_dir() / "grammars" / fmt::format("description-{}.gbnf", schema_name(schema));
-    std::ifstream in(path, std::ios::binary);
-    if (!in) {
-        throw Error(ErrorKind::InvalidInput,
-                    fmt::format("grammar '{}': cannot read it (set DERMLENS_DATA_DIR to dermlens's data/ folder)",
-                                path.string()));
-    }
-    std::ostringstream text;
-    text << in.rdbuf();
-    return text.str();
+    return read_grammar(fmt::format("description-{}", schema_name(schema)));
 }
 
 LesionDescription parse_description(std::string_view json, DescriptionSchema schema) {

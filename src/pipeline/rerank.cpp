@@ -51,6 +51,58 @@ std::vector<std::size_t> ranked(const std::vector<double> & p) {
     return eval::ranked_classes(Eigen::Map<const Eigen::RowVectorXd>(p.data(), static_cast<Eigen::Index>(p.size())));
 }
 
+// Observes the Vlm's attention for one diagnosis and stops however the diagnosis ends.
+class ObservedAttention {
+public:
+    ObservedAttention(model::Vlm & vlm, const grounding::AttentionReduction & reduction, bool keep_steps)
+        : vlm_(vlm), recorder_(reduction, keep_steps) {
+        vlm_.set_attention_observer(&recorder_);
+    }
+    ~ObservedAttention() { vlm_.set_attention_observer(nullptr); }
+    ObservedAttention(const ObservedAttention &) = delete;
+    ObservedAttention & operator=(const ObservedAttention &) = delete;
+
+    std::size_t steps() const noexcept { return recorder_.rows().size(); }
+
+    // Steps first .. first+count-1 become part of the response (m_all).
+    void add_response(std::size_t first, std::size_t count) {
+        for (std::size_t i = 0; i < count; ++i) {
+            response_.push_back(first + i);
+        }
+    }
+    void set_label(std::vector<std::size_t> steps) { label_ = std::move(steps); }
+
+    std::vector<float> mean(const std::vector<std::size_t> & steps) const {
+        return grounding::mean_of_rows(recorder_.rows(), steps);
+    }
+    const std::vector<std::size_t> & response() const noexcept { return response_; }
+    const std::vector<std::size_t> & label() const noexcept { return label_; }
+    const std::vector<model::AttentionStep> & raw_steps() const noexcept { return recorder_.steps(); }
+
+private:
+    model::Vlm & vlm_;
+    grounding::AttentionRecorder recorder_;
+    std::vector<std::size_t> response_;
+    std::vector<std::size_t> label_;
+};
+
+AttentionEvidence evidence(const ObservedAttention & attention, const model::ImageLayout & layout,
+                           const std::string & label_source) {
+    AttentionEvidence out;
+    out.layout = layout;
+    out.all_steps = attention.response();
+    if (!out.all_steps.empty()) {
+        out.all_map = attention.mean(out.all_steps);
+    }
+    out.label_steps = attention.label();
+    if (!out.label_steps.empty()) {
+        out.label_map = attention.mean(out.label_steps);
+        out.label_source = label_source;
+    }
+    out.raw_steps = attention.raw_steps();
+    return out;
+}
+
 }  // namespace
 
 const char * decide_mode_name(DecideMode mode) noexcept {
@@ -68,6 +120,9 @@ void RerankParams::validate() const {
     abstention.validate();
     if (!(temperature >= 0)) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("temperature must be 0 or more (got {})", temperature));
+    }
+    if (attention) {
+        attention->validate();
     }
     if (answer_tokens <= 0) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("answer tokens must be positive (got {})", answer_tokens));
@@ -196,7 +251,13 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
     out.markers = turns.markers;
 
     model::ChatPrompt prompt{{{ChatTurn::Role::User, first_turn_text(turns)}}, turns.answer_lead};
+    std::optional<ObservedAttention> attention;
+    std::string label_source = "decision step";
+    if (params_.attention) {
+        attention.emplace(vlm_, *params_.attention, params_.keep_attention_steps);
+    }
     if (turns.decide_question) {
+        const std::size_t first_step = attention ? attention->steps() : 0;
         const auto describe_start = Clock::now();
         const model::Generation described = vlm_.generate(
             encoding, {prompt.turns, ""},
@@ -206,6 +267,9 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
         out.description = parse_description(described.text, params_.schema);
         out.timings.describe_ms = ms_since(describe_start);
         out.timings.generated_tokens += static_cast<int>(described.tokens.size());
+        if (attention) {
+            attention->add_response(first_step, described.tokens.size());
+        }
         prompt.turns.push_back({ChatTurn::Role::Assistant, described.text});
         prompt.turns.push_back({ChatTurn::Role::User, *turns.decide_question});
     }
@@ -213,8 +277,13 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
     // The VLM's probabilities over every option, the not-sure option included.
     std::vector<double> option_probabilities(turns.markers.size(), 0.0);
     const auto decide_start = Clock::now();
+    const std::size_t decide_step = attention ? attention->steps() : 0;
     if (params_.decide == DecideMode::Score) {
         const model::NextTokenScores scores = vlm_.score_next_token(encoding, prompt, turns.markers);
+        if (attention) {
+            attention->add_response(decide_step, 1);
+            attention->set_label({decide_step});
+        }
         option_probabilities = normalised(scores.log_probabilities);
         out.timings.prompt_tokens = scores.prompt_tokens;
         out.timings.reused_tokens = scores.reused_tokens;
@@ -232,6 +301,19 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
         out.parsed = parse_choice(answer.text, turns, option_labels, params_.style, &kb_);
         if (out.parsed->index) {
             option_probabilities[*out.parsed->index] = 1.0;
+        }
+        if (attention) {
+            attention->add_response(decide_step, answer.tokens.size());
+            if (out.parsed->index) {
+                const std::size_t chosen = *out.parsed->index;
+                const std::string label = chosen < option_labels.size() ? option_labels[chosen] : not_sure_label();
+                std::vector<std::size_t> steps = diagnosis_token_steps(answer, out.parsed->answer_text, label,
+                                                                       turns.markers[chosen], label_source);
+                for (std::size_t & step : steps) {
+                    step += decide_step;
+                }
+                attention->set_label(std::move(steps));
+            }
         }
     }
     out.timings.decide_ms = ms_since(decide_start);
@@ -282,6 +364,10 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
         if (decision.choice) {
             out.final = final_diagnosis(out.candidates[*decision.choice]);
         }
+    }
+    if (attention) {
+        out.attention = evidence(*attention, vlm_.image_layout(encoding), label_source);
+        out.attention->reduction = *params_.attention;
     }
     out.timings.total_ms = ms_since(start);
     return out;

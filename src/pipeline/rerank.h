@@ -11,6 +11,7 @@
 
 #include "kb/knowledge_base.h"
 #include "model/vlm.h"
+#include "pipeline/attention_evidence.h"
 #include "pipeline/answer_parse.h"
 #include "pipeline/description.h"
 #include "pipeline/prompt.h"
@@ -42,6 +43,9 @@ struct RerankParams {
     std::uint32_t seed = 0;
     float temperature = 0;    // of generated text (description, free answer); 0 = greedy
     int answer_tokens = 64;   // --decide generate: most tokens of the answer
+    // Attention maps of the diagnosis (paper 000 eq. 2-4); the Vlm must capture attention.
+    std::optional<grounding::AttentionReduction> attention;
+    bool keep_attention_steps = false;  // the raw per-head rows too (AttentionEvidence::raw_steps)
 
     void validate() const;  // throws Error(InvalidArgument)
 };
@@ -88,6 +92,7 @@ struct RerankResult {
     std::string answer_text;       // --decide generate: the raw reply
     std::optional<ParsedChoice> parsed;  // --decide generate
     ClinicalContext context;
+    std::optional<AttentionEvidence> attention;  // with RerankParams::attention
     RerankTimings timings;
 };
 

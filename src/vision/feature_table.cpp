@@ -1,5 +1,6 @@
 #include "vision/feature_table.h"
 
+#include "common/npy.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -525,22 +526,9 @@ void read_npy_into(const fs::path & path, FeatureTable & table) {
 }
 
 void write_npy(const FeatureTable & table, const fs::path & path) {
-    std::string header = fmt::format("{{'descr': '<f4', 'fortran_order': False, 'shape': ({}, {}), }}", table.size(),
-                                     table.dimension());
-    // Pad with spaces so that magic + version + length + header (ending in '\n') is a multiple of 64 bytes.
-    const std::size_t unpadded = kNpyMagic.size() + 2 + 2 + header.size() + 1;
-    header.append((64 - unpadded % 64) % 64, ' ');
-    header += '\n';
-    std::string out(kNpyMagic);
-    out += '\x01';
-    out += '\x00';
-    const auto length = static_cast<std::uint16_t>(header.size());
-    out += static_cast<char>(length & 0xff);
-    out += static_cast<char>(length >> 8);
-    out += header;
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = table.features;
-    out.append(reinterpret_cast<const char *>(rows.data()), static_cast<std::size_t>(rows.size()) * sizeof(float));
-    write_whole_file(path, out);
+    const std::array<std::size_t, 2> shape{table.size(), table.dimension()};
+    write_whole_file(path, npy_float32({rows.data(), static_cast<std::size_t>(rows.size())}, shape));
     write_csv(table, sidecar_path(path), false);
 }
 

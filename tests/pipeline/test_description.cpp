@@ -2,15 +2,11 @@
 // engine), the token budget they promise, and reading the JSON they produce.
 #include "dermlens/error.h"
 #include "pipeline/description.h"
-
-#include "llama-grammar.h"
+#include "support/grammar.h"
 
 #include <gtest/gtest.h>
 
-#include <algorithm>
-#include <memory>
 #include <random>
-#include <stdexcept>
 
 namespace {
 
@@ -23,28 +19,8 @@ using dermlens::pipeline::parse_description;
 
 constexpr DescriptionSchema kSchemas[] = {DescriptionSchema::FiveCriteria, DescriptionSchema::SkinFlow};
 
-struct GrammarFree {
-    void operator()(llama_grammar * grammar) const { llama_grammar_free_impl(grammar); }
-};
-using Grammar = std::unique_ptr<llama_grammar, GrammarFree>;
-
-Grammar load_grammar(DescriptionSchema schema) {
-    const std::string text = description_grammar(schema);
-    return Grammar(llama_grammar_init_impl(nullptr, text.c_str(), "root", false, nullptr, 0, nullptr, 0));
-}
-
-// Whether the grammar generates exactly `output`, fed one byte per token as a model could.
 bool generates(DescriptionSchema schema, const std::string & output) {
-    const Grammar grammar = load_grammar(schema);
-    try {
-        for (const char c : output) {
-            llama_grammar_accept_str(*grammar, std::string(1, c));
-        }
-    } catch (const std::runtime_error &) {
-        return false;  // no way to continue: the grammar rejected this byte
-    }
-    const auto & stacks = llama_grammar_get_stacks(grammar.get());
-    return std::any_of(stacks.begin(), stacks.end(), [](const auto & stack) { return stack.empty(); });
+    return dermlens::test::grammar_generates(description_grammar(schema), output);
 }
 
 // The description the grammar's fixed layout writes for these values.
@@ -63,7 +39,7 @@ std::vector<std::string> all_values(DescriptionSchema schema, const std::string 
 
 TEST(DescriptionGrammar, ParsesWithLlamaCpp) {
     for (const auto schema : kSchemas) {
-        EXPECT_NE(load_grammar(schema), nullptr) << schema_name(schema);
+        EXPECT_NE(dermlens::test::load_grammar(description_grammar(schema)), nullptr) << schema_name(schema);
     }
 }
 

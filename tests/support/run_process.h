@@ -29,19 +29,25 @@ inline std::string read_text_file(const std::filesystem::path & path) {
     return text.str();
 }
 
+// A child running in the background, its stdout and stderr going to files.
+struct StartedProcess {
+    pid_t pid = -1;
+    std::filesystem::path out_path;
+    std::filesystem::path err_path;
+};
+
 // `env` entries ("NAME=value") are added to the child's environment.
-inline ProcessResult run_process(const std::vector<std::string> & argv,
-                                 const std::vector<std::pair<std::string, std::string>> & env = {}) {
+inline StartedProcess start_process(const std::vector<std::string> & argv,
+                                    const std::vector<std::pair<std::string, std::string>> & env = {}) {
     const auto dir = std::filesystem::temp_directory_path();
     static int counter = 0;
     const std::string tag = std::to_string(::getpid()) + "_" + std::to_string(++counter);
-    const auto out_path = dir / ("dermlens_proc_" + tag + ".out");
-    const auto err_path = dir / ("dermlens_proc_" + tag + ".err");
+    StartedProcess started{-1, dir / ("dermlens_proc_" + tag + ".out"), dir / ("dermlens_proc_" + tag + ".err")};
     std::fflush(nullptr);  // or the child's freopen would write the parent's buffered output a second time
-    const pid_t pid = ::fork();
-    if (pid == 0) {
-        std::FILE * out = std::freopen(out_path.c_str(), "w", stdout);
-        std::FILE * err = std::freopen(err_path.c_str(), "w", stderr);
+    started.pid = ::fork();
+    if (started.pid == 0) {
+        std::FILE * out = std::freopen(started.out_path.c_str(), "w", stdout);
+        std::FILE * err = std::freopen(started.err_path.c_str(), "w", stderr);
         if (out == nullptr || err == nullptr) {
             ::_exit(126);
         }
@@ -56,15 +62,25 @@ inline ProcessResult run_process(const std::vector<std::string> & argv,
         ::execv(args[0], args.data());
         ::_exit(127);
     }
+    return started;
+}
+
+// Waits for the child; exit_code is -1 when it did not exit normally (e.g. killed).
+inline ProcessResult wait_process(const StartedProcess & started) {
     int status = 0;
-    ::waitpid(pid, &status, 0);
+    ::waitpid(started.pid, &status, 0);
     ProcessResult result;
     result.exit_code = WIFEXITED(status) ? WEXITSTATUS(status) : -1;
-    result.out = read_text_file(out_path);
-    result.err = read_text_file(err_path);
-    std::filesystem::remove(out_path);
-    std::filesystem::remove(err_path);
+    result.out = read_text_file(started.out_path);
+    result.err = read_text_file(started.err_path);
+    std::filesystem::remove(started.out_path);
+    std::filesystem::remove(started.err_path);
     return result;
+}
+
+inline ProcessResult run_process(const std::vector<std::string> & argv,
+                                 const std::vector<std::pair<std::string, std::string>> & env = {}) {
+    return wait_process(start_process(argv, env));
 }
 
 }  // namespace dermlens::test

@@ -113,7 +113,7 @@ int run_demo(const DemoOptions & options) {
     const auto pixels = generated_lesion(kSize);
     const std::string sha256 = sha256_bytes(pixels);
     return diagnose_and_print(
-        session, {{"generated-lesion-448x448", "", context, ""}},
+        session, {{"generated-lesion-448x448", "", context, "", std::nullopt, ""}},
         [&](const ImageInput & input) { return session.diagnose_pixels(input, sha256, {kSize, kSize, pixels.data()}); },
         options.runtime.json, kNotice);
 }

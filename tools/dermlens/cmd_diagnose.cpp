@@ -2,6 +2,7 @@
 //   [--strategy S] [--style S] [--schema S] [--decide score|generate] [--candidates topk|conformal]
 //   [--top-k K] [--alpha A] [--not-sure] [--abstain-below P] [--shuffle-options] [--kb DIR]...
 //   [--age N --sex S --site S --history S --fitzpatrick N] [--cache DB] [--json]
+//   [--attention] [--heatmap DIR] [--mask FILE] [--attention-layers A:B] [--attention-reduce mean|max]
 //   (IMAGE... | --manifest M)
 // The grounded re-ranking pipeline on each image (docs/diagnose-json.md): the image is
 // encoded once (or read from the embedding cache), and that one encoding feeds the probe
@@ -27,11 +28,18 @@ struct DiagnoseOptions {
     ClassOptions classes;
     ContextOptions context;
     RuntimeOptions runtime;
+    AttentionOptions attention;
 
-    // Images come from the command line or from --manifest, not both. Throws Error(InvalidArgument).
+    // Images come from the command line or from --manifest, not both; --mask belongs to one
+    // command-line image. Throws Error(InvalidArgument).
     void validate() const {
         if (images.empty() == manifest.empty()) {
             throw Error(ErrorKind::InvalidArgument, "give the images to diagnose either as arguments or with --manifest");
+        }
+        if (!attention.mask.empty() && images.size() != 1) {
+            throw Error(ErrorKind::InvalidArgument,
+                        "--mask is the lesion mask of one image: give one image (a manifest gives masks in its `mask` "
+                        "column)");
         }
     }
 };
@@ -39,11 +47,14 @@ struct DiagnoseOptions {
 int run_diagnose(const DiagnoseOptions & options) {
     options.validate();
     const pipeline::ClinicalContext context = options.context.context();
-    const std::vector<ImageInput> inputs = options.manifest.empty()
-                                               ? command_line_inputs(options.images, context)
-                                               : manifest_inputs(eval::read_manifest(options.manifest), context);
+    std::vector<ImageInput> inputs = options.manifest.empty()
+                                         ? command_line_inputs(options.images, context)
+                                         : manifest_inputs(eval::read_manifest(options.manifest), context);
+    if (!options.attention.mask.empty()) {
+        inputs.front().mask = options.attention.mask;
+    }
     PipelineSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
-                            options.cache);
+                            options.cache, options.attention);
     return diagnose_and_print(
         session, inputs, [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, "");
 }
@@ -70,6 +81,7 @@ void register_diagnose(CLI::App & root, std::vector<Command> & commands) {
     add_decision_options(*app, options->decision, "direct");
     add_context_options(*app, options->context);
     add_runtime_options(*app, options->runtime);
+    add_attention_options(*app, options->attention, /*with_outputs=*/true);
     commands.push_back({app, [options] { return run_diagnose(*options); }});
 }
 

@@ -1,6 +1,7 @@
 #include "diagnose_flow.h"
 
 #include "common/hash.h"
+#include "grounding/lesion_mask.h"
 #include "image/image.h"
 #include "pipeline/direct.h"
 #include "pipeline/rerank_report.h"
@@ -9,6 +10,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cstring>
 #include <cstdio>
 #include <thread>
 
@@ -31,13 +33,6 @@ int parse_whole_number(const std::string & text, const std::string & what, const
 constexpr const char * kAgeExpected = "a whole number of years, 0 to 120";
 constexpr const char * kFitzpatrickExpected = "a Fitzpatrick skin type, 1 to 6";
 
-// The first 16 hex digits of the image's SHA-256: seeds the shuffled option order per image.
-std::uint64_t image_seed(const std::string & sha256) {
-    std::uint64_t seed = 0;
-    std::from_chars(sha256.data(), sha256.data() + std::min<std::size_t>(16, sha256.size()), seed, 16);
-    return seed;
-}
-
 json file_json(const FileDigest & file) {
     return {{"path", file.path.string()}, {"sha256", file.sha256}};
 }
@@ -54,6 +49,20 @@ std::vector<fs::path> kb_folders(const std::vector<std::string> & overlays) {
 }
 
 }  // namespace
+
+std::string heatmap_folder_name(const std::string & image_name) {
+    const fs::path given(image_name);
+    fs::path kept = given.is_absolute() ? given.filename() : given;
+    std::string name = kept.replace_extension().string();
+    std::replace_if(name.begin(), name.end(), [](char c) { return c == '/' || c == '\\' || c == ':'; }, '_');
+    return name.empty() ? "image" : name;
+}
+
+std::uint64_t image_seed(const std::string & sha256) {
+    std::uint64_t seed = 0;
+    std::from_chars(sha256.data(), sha256.data() + std::min<std::size_t>(16, sha256.size()), seed, 16);
+    return seed;
+}
 
 model::VlmParams RuntimeOptions::vlm_params(const std::filesystem::path & model,
                                             const std::filesystem::path & mmproj) const {
@@ -109,6 +118,47 @@ void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
         ->envname("DERMLENS_MAX_MEGAPIXELS");
     app.add_flag("--json", options.json, "Print JSON (docs/diagnose-json.md) instead of text");
     app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
+}
+
+std::optional<grounding::AttentionReduction> AttentionOptions::reduction() const {
+    if (!requested()) {
+        return std::nullopt;
+    }
+    grounding::AttentionReduction reduction;
+    reduction.reduction = grounding::parse_head_reduction(reduce);
+    if (!layers.empty()) {
+        const auto colon = layers.find(':');
+        const auto layer = [&](const std::string & text) {
+            return parse_whole_number(text, "attention-layers", "FIRST:LAST, e.g. 0:33", ErrorKind::InvalidArgument);
+        };
+        if (colon == std::string::npos) {
+            throw Error(ErrorKind::InvalidArgument,
+                        fmt::format("--attention-layers must be FIRST:LAST, e.g. 0:33 (got '{}')", layers));
+        }
+        reduction.first_layer = layer(layers.substr(0, colon));
+        reduction.last_layer = layer(layers.substr(colon + 1));
+    }
+    reduction.validate();
+    return reduction;
+}
+
+void add_attention_options(CLI::App & app, AttentionOptions & options, bool with_outputs) {
+    app.add_flag("--attention", options.attention,
+                 "Capture the text model's attention over the image and report its statistics (text model's flash "
+                 "attention off)");
+    app.add_option("--attention-layers", options.layers, "Layers averaged into the attention maps, FIRST:LAST (default: all)")
+        ->envname("DERMLENS_ATTENTION_LAYERS");
+    app.add_option("--attention-reduce", options.reduce, "How heads and layers are combined: mean or max")
+        ->capture_default_str()
+        ->envname("DERMLENS_ATTENTION_REDUCE");
+    if (with_outputs) {
+        app.add_option("--heatmap", options.heatmap_dir,
+                       "Write each image's attention heat maps here: <image>/label.png, all.png and the token grids "
+                       "label.npy, all.npy (implies --attention)");
+        app.add_option("--mask", options.mask,
+                       "Lesion mask of the image (PNG, nonzero = lesion): attention share on the lesion and pointing "
+                       "game (implies --attention; a manifest gives masks in its `mask` or `box` column)");
+    }
 }
 
 pipeline::RerankParams DecisionOptions::params(const RuntimeOptions & runtime) const {
@@ -183,6 +233,18 @@ void ClassOptions::validate(bool with_probe) const {
     }
 }
 
+std::optional<probe::Probe> ClassOptions::load_probe(const std::string & probe_path) const {
+    validate(!probe_path.empty());
+    if (probe_path.empty()) {
+        return std::nullopt;
+    }
+    probe::Probe probe = probe::load_probe(probe_path);
+    if (!label_set.empty()) {
+        probe::check_label_set(probe, probe_path, label_set);
+    }
+    return probe;
+}
+
 kb::KnowledgeBase ClassOptions::load_kb() const {
     return kb::KnowledgeBase::load(kb_folders(kb_overlays));
 }
@@ -246,7 +308,7 @@ std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & ima
                                             const pipeline::ClinicalContext & context) {
     std::vector<ImageInput> inputs;
     for (const auto & image : images) {
-        inputs.push_back({image, image, context, ""});
+        inputs.push_back({image, image, context, "", std::nullopt, ""});
     }
     return inputs;
 }
@@ -270,6 +332,10 @@ std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const p
     const auto site = column("site", !given.site.empty());
     const auto history = column("history", !given.history.empty());
     const auto fitzpatrick = column("fitzpatrick", given.fitzpatrick.has_value());
+    const auto mask = column("mask", false);
+    const auto box = column("box", false);
+    const fs::path manifest_folder =
+        fs::is_directory(manifest.source) ? manifest.source : manifest.source.parent_path();
 
     std::vector<ImageInput> inputs;
     for (const auto & row : manifest.rows) {
@@ -292,24 +358,25 @@ std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const p
         } catch (const Error & e) {
             throw Error(ErrorKind::InvalidInput, fmt::format("{}: {}", where, e.what()));
         }
-        inputs.push_back({row.image_field, row.image, std::move(context), row.label});
+        ImageInput input{row.image_field, row.image, std::move(context), row.label, std::nullopt, cell(box)};
+        if (const std::string file = cell(mask); !file.empty()) {
+            input.mask = manifest_folder / file;
+        }
+        inputs.push_back(std::move(input));
     }
     return inputs;
 }
 
 PipelineSession::PipelineSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
                                  const DecisionOptions & decision, const ClassOptions & classes,
-                                 const std::string & cache)
-    : runtime_(runtime), params_(decision.params(runtime)), kb_(classes.load_kb()) {
+                                 const std::string & cache, const AttentionOptions & attention)
+    : runtime_(runtime), attention_(attention), params_(decision.params(runtime)), kb_(classes.load_kb()) {
     // Everything that can be checked without the model is checked first: loading a real model takes seconds.
-    const model::VlmParams vlm_params = runtime.vlm_params(model, mmproj);
-    classes.validate(!decision.probe.empty());
-    if (!decision.probe.empty()) {
-        probe_ = probe::load_probe(decision.probe);
-        if (!classes.label_set.empty()) {
-            probe::check_label_set(*probe_, decision.probe, classes.label_set);
-        }
-    }
+    params_.attention = attention.reduction();
+    model::VlmParams vlm_params = runtime.vlm_params(model, mmproj);
+    vlm_params.capture_attention = params_.attention.has_value();
+    vlm_params.validate();
+    probe_ = classes.load_probe(decision.probe);
     const std::vector<std::string> labels = probe_ ? probe_->classes : classes.label_list(kb_);
     if (!cache.empty()) {
         cache_ = std::make_unique<vision::EmbeddingCache>(cache);
@@ -332,19 +399,57 @@ std::size_t PipelineSession::encoded() const noexcept {
     return vlm_->encoder_runs();
 }
 
+// The image and its mask are read before the model runs, so that a bad mask costs no diagnosis.
 ImageReport PipelineSession::run(const ImageInput & input,
-                                 const std::function<model::ImageEncoding(ImageReport &)> & encode) {
-    ImageReport report{input, "", 0, 0, false, std::nullopt, std::nullopt};
+                                 const std::function<model::ImageEncoding(ImageReport &)> & encode,
+                                 const std::function<cv::Mat3b()> & pixels) {
+    ImageReport report{input, "", 0, 0, false, std::nullopt, std::nullopt, std::nullopt};
     try {
+        cv::Mat3b rgb;
+        std::optional<grounding::LesionMask> mask;
+        if (params_.attention) {
+            rgb = pixels();
+            if (input.mask || !input.box.empty()) {
+                mask = grounding::lesion_mask(
+                    rgb, {input.mask, input.box.empty() ? std::nullopt : std::optional<std::string>(input.box), {}});
+            }
+        }
         const model::ImageEncoding encoding = encode(report);
         report.result = reranker_->diagnose(encoding, input.context, image_seed(report.sha256));
+        if (report.result->attention) {
+            report.grounding = ground(input, *report.result->attention, rgb, mask);
+        }
     } catch (const Error & e) {
         report.error = e;
     }
     return report;
 }
 
+pipeline::GroundingReport PipelineSession::ground(const ImageInput & input, const pipeline::AttentionEvidence & evidence,
+                                                  const cv::Mat3b & rgb,
+                                                  const std::optional<grounding::LesionMask> & mask) const {
+    pipeline::GroundingReport out = pipeline::grounding_report(evidence, mask ? &*mask : nullptr);
+    if (!attention_.heatmap_dir.empty()) {
+        pipeline::write_heatmaps(evidence, rgb, fs::path(attention_.heatmap_dir) / heatmap_folder_name(input.name), out);
+    }
+    return out;
+}
+
 ImageReport PipelineSession::diagnose(const ImageInput & input) {
+    std::optional<image::RgbImage> decoded;
+    const auto decode = [&]() -> const image::RgbImage & {
+        if (!decoded) {
+            decoded = image::load_image(input.path,
+                                        image::DecodeLimits{static_cast<std::uint64_t>(runtime_.max_megapixels * 1e6)});
+        }
+        return *decoded;
+    };
+    const auto pixels = [&] {
+        if (!fs::is_regular_file(input.path)) {
+            throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no such file", input.path.string()));
+        }
+        return grounding::to_rgb_mat(decode());
+    };
     return run(input, [&](ImageReport & report) {
         if (!fs::is_regular_file(input.path)) {  // before hashing, whose message would not say it is the image
             throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no such file", input.path.string()));
@@ -360,8 +465,7 @@ ImageReport PipelineSession::diagnose(const ImageInput & input) {
                 return std::move(*cached);
             }
         }
-        const image::RgbImage rgb = image::load_image(
-            input.path, image::DecodeLimits{static_cast<std::uint64_t>(runtime_.max_megapixels * 1e6)});
+        const image::RgbImage & rgb = decode();
         report.width = rgb.width;
         report.height = rgb.height;
         model::ImageEncoding encoding = vlm_->encode({rgb.width, rgb.height, rgb.rgb.data()});
@@ -369,7 +473,7 @@ ImageReport PipelineSession::diagnose(const ImageInput & input) {
             cache_->put(report.sha256, identity_, encoding);
         }
         return encoding;
-    });
+    }, pixels);
 }
 
 ImageReport PipelineSession::diagnose_pixels(const ImageInput & input, const std::string & sha256,
@@ -379,6 +483,10 @@ ImageReport PipelineSession::diagnose_pixels(const ImageInput & input, const std
         report.width = image.width;
         report.height = image.height;
         return vlm_->encode(image);
+    }, [&] {
+        cv::Mat3b rgb(image.height, image.width);
+        std::memcpy(rgb.data, image.rgb, static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height) * 3);
+        return rgb;
     });
 }
 
@@ -396,6 +504,9 @@ json PipelineSession::to_json(const ImageReport & report) const {
                 {"model", file_json(model_)},
                 {"mmproj", file_json(mmproj_)}};
     out.update(pipeline::to_json(*report.result));
+    if (report.grounding) {
+        out["grounding"] = pipeline::to_json(*report.grounding);
+    }
     out["settings"] = {{"threads", runtime_.threads},
                        {"context_size", runtime_.context_size},
                        {"batch_size", runtime_.batch_size},
@@ -415,8 +526,9 @@ std::string PipelineSession::to_text(const ImageReport & report) const {
     if (!report.result) {
         return fmt::format("{}\n  error: {}\n", report.input.name, report.error->what());
     }
-    return fmt::format("{} ({}x{}, {})\n{}", report.input.name, report.width, report.height,
-                       report.from_cache ? "encoding from the cache" : "encoded", pipeline::to_text(*report.result));
+    return fmt::format("{} ({}x{}, {})\n{}{}", report.input.name, report.width, report.height,
+                       report.from_cache ? "encoding from the cache" : "encoded", pipeline::to_text(*report.result),
+                       report.grounding ? pipeline::to_text(*report.grounding) : "");
 }
 
 int diagnose_and_print(PipelineSession & session, const std::vector<ImageInput> & inputs,

@@ -6,9 +6,11 @@
 
 #include "dermlens/error.h"
 #include "eval/manifest.h"
+#include "grounding/attention_map.h"
 #include "kb/knowledge_base.h"
 #include "model/vlm.h"
 #include "pipeline/clinical_context.h"
+#include "pipeline/grounding_report.h"
 #include "pipeline/rerank.h"
 #include "probe/probe.h"
 #include "vision/embedding_cache.h"
@@ -78,6 +80,8 @@ struct ClassOptions {
     // Without a probe --labels or --label-set is needed; with one the probe's classes are
     // the labels, so --labels is refused. Throws Error(InvalidArgument).
     void validate(bool with_probe) const;
+    // validate(), then the probe of --probe (checked against --label-set), or none when `probe_path` is empty.
+    std::optional<probe::Probe> load_probe(const std::string & probe_path) const;
     kb::KnowledgeBase load_kb() const;  // the shipped knowledge base, then the overlays in order
     // --labels, or every label of --label-set.
     std::vector<std::string> label_list(const kb::KnowledgeBase & kb) const;
@@ -85,6 +89,22 @@ struct ClassOptions {
 
 void add_class_options(CLI::App & app, ClassOptions & options);  // --labels, --label-set and --kb
 void add_kb_overlay_option(CLI::App & app, ClassOptions & options);  // --kb alone
+
+// What the model looked at (docs/grounding.md): --attention, --attention-layers,
+// --attention-reduce; with `with_outputs` (diagnose) also --heatmap DIR and --mask FILE.
+struct AttentionOptions {
+    bool attention = false;      // capture attention and report its statistics
+    std::string layers;          // "FIRST:LAST", empty: every layer
+    std::string reduce = "mean";
+    std::string heatmap_dir;     // per image: label.png, all.png overlays and the grids as .npy
+    std::string mask;            // the lesion mask of the one command-line image
+
+    bool requested() const noexcept { return attention || !heatmap_dir.empty() || !mask.empty(); }
+    // The reduction when attention is requested; throws Error(InvalidArgument) for a bad value.
+    std::optional<grounding::AttentionReduction> reduction() const;
+};
+
+void add_attention_options(CLI::App & app, AttentionOptions & options, bool with_outputs);
 
 // --cache FILE: the embedding cache images are read from and new encodings stored in.
 void add_cache_option(CLI::App & app, std::string & cache);
@@ -109,6 +129,8 @@ struct ImageInput {
     std::filesystem::path path;
     pipeline::ClinicalContext context;
     std::string label;  // the manifest's label; "" for images named on the command line
+    std::optional<std::filesystem::path> mask;  // lesion mask file (--mask, or the manifest's `mask` column)
+    std::string box;                            // lesion box "x0,y0,x1,y1" (the manifest's `box` column)
 };
 
 // The command-line images, each with `context`.
@@ -116,10 +138,19 @@ std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & ima
                                             const pipeline::ClinicalContext & context);
 
 // The manifest's rows with their clinical context: `given` (the options) plus the manifest's
-// columns named age, sex, site, history, fitzpatrick (a row's empty cell gives nothing).
+// columns named age, sex, site, history, fitzpatrick (a row's empty cell gives nothing), and
+// the lesion's `mask` file (relative to the manifest's folder) or `box`.
 // Throws Error(InvalidArgument) when a field comes from both an option and a column, and
 // Error(InvalidInput) naming the manifest line for a bad value in a column.
 std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const pipeline::ClinicalContext & given);
+
+// The folder of one image's heat maps (and other per-image outputs): its name as given (an
+// absolute path: the file's name), extension dropped, separators made underscores, so that
+// images of the same name in different class folders of a manifest do not collide.
+std::string heatmap_folder_name(const std::string & image_name);
+
+// The first 16 hex digits of the image's SHA-256: seeds the shuffled option order per image.
+std::uint64_t image_seed(const std::string & sha256);
 
 struct FileDigest {
     std::filesystem::path path;
@@ -134,6 +165,7 @@ struct ImageReport {
     int height = 0;
     bool from_cache = false;  // the encoding came from the embedding cache (the encoder did not run)
     std::optional<pipeline::RerankResult> result;
+    std::optional<pipeline::GroundingReport> grounding;  // with attention capture
     std::optional<Error> error;
 };
 
@@ -142,7 +174,8 @@ public:
     // Validates every option, then loads the knowledge base, the probe, the model and the
     // cache (when `cache` is not empty). Throws dermlens::Error.
     PipelineSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
-                    const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache);
+                    const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
+                    const AttentionOptions & attention = {});
     ~PipelineSession();
     // The re-ranker refers to the session's model and knowledge base: the session stays where it is.
     PipelineSession(const PipelineSession &) = delete;
@@ -166,9 +199,13 @@ public:
     std::string to_text(const ImageReport & report) const;
 
 private:
-    ImageReport run(const ImageInput & input, const std::function<model::ImageEncoding(ImageReport &)> & encode);
+    ImageReport run(const ImageInput & input, const std::function<model::ImageEncoding(ImageReport &)> & encode,
+                    const std::function<cv::Mat3b()> & pixels);
+    pipeline::GroundingReport ground(const ImageInput & input, const pipeline::AttentionEvidence & evidence,
+                                     const cv::Mat3b & rgb, const std::optional<grounding::LesionMask> & mask) const;
 
     RuntimeOptions runtime_;
+    AttentionOptions attention_;
     pipeline::RerankParams params_;
     kb::KnowledgeBase kb_;
     std::optional<probe::Probe> probe_;

@@ -22,8 +22,13 @@ std::string duration(double seconds) {
 
 }  // namespace
 
-ProgressLine::ProgressLine(std::string title, std::size_t total)
-    : title_(std::move(title)), total_(total), enabled_(::isatty(::fileno(stderr)) == 1) {}
+ProgressLine::ProgressLine(std::string title, std::size_t total, std::string unit, std::chrono::seconds plain_every)
+    : title_(std::move(title)),
+      total_(total),
+      unit_(std::move(unit)),
+      plain_every_(plain_every),
+      enabled_(::isatty(::fileno(stderr)) == 1),
+      last_draw_(std::chrono::steady_clock::now()) {}
 
 ProgressLine::~ProgressLine() {
     if (drawn_) {
@@ -31,11 +36,23 @@ ProgressLine::~ProgressLine() {
     }
 }
 
+std::string ProgressLine::line(std::size_t done, const std::string & detail, double rate, std::size_t slow_left) const {
+    std::string out = fmt::format("{}/{}  {}", done, total_, detail);
+    if (rate > 0) {
+        out += fmt::format("  {:.2f} {}/s  ETA {}", rate, unit_, duration(static_cast<double>(slow_left) / rate));
+    }
+    return out;
+}
+
 void ProgressLine::update(std::size_t done, const std::string & detail, double rate, std::size_t slow_left) {
+    const auto now = std::chrono::steady_clock::now();
     if (!enabled_) {
+        if (plain_every_.count() > 0 && (done == total_ || now - last_draw_ >= plain_every_)) {
+            last_draw_ = now;
+            std::fprintf(stderr, "%s: %s\n", title_.c_str(), line(done, detail, rate, slow_left).c_str());
+        }
         return;
     }
-    const auto now = std::chrono::steady_clock::now();
     if (done < total_ && drawn_ && now - last_draw_ < kRedrawEvery) {
         return;
     }
@@ -46,12 +63,8 @@ void ProgressLine::update(std::size_t done, const std::string & detail, double r
         bar += '>';
         bar.append(static_cast<std::size_t>(kBarWidth - filled - 1), ' ');
     }
-    std::string line = fmt::format("\r{} [{}] {}/{}  {}", title_, bar, done, total_, detail);
-    if (rate > 0) {
-        line += fmt::format("  {:.2f} img/s  ETA {}", rate, duration(static_cast<double>(slow_left) / rate));
-    }
-    line += "\x1b[K";  // clear what a longer previous line left
-    std::fputs(line.c_str(), stderr);
+    // "\x1b[K" clears what a longer previous line left.
+    std::fputs(fmt::format("\r{} [{}] {}\x1b[K", title_, bar, line(done, detail, rate, slow_left)).c_str(), stderr);
     std::fflush(stderr);
     drawn_ = true;
 }
