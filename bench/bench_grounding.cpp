@@ -12,6 +12,8 @@
 // per-round ratios are printed. The encoder is excluded: every run starts from an encoding.
 //
 //   bench_grounding --model M.gguf --mmproj P.gguf --rounds 5 [--image A.jpg --image B.jpg]
+#include "paired_rounds.h"
+
 #include "image/image.h"
 #include "kb/knowledge_base.h"
 #include "model/vlm.h"
@@ -36,12 +38,6 @@ using Clock = std::chrono::steady_clock;
 const std::vector<std::string> kLabels{"melanoma", "nevus", "seborrheic_keratosis", "basal_cell_carcinoma",
                                        "dermatofibroma"};
 
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
-}
-
 struct Runner {
     const char * name;
     std::unique_ptr<model::Vlm> vlm;
@@ -58,18 +54,9 @@ struct Runner {
 
 int main(int argc, char ** argv) {
     CLI::App app{"Paired timing of a diagnosis with and without attention capture"};
-    std::string model_path;
-    std::string mmproj_path;
-    std::vector<std::string> images{
-        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/melanoma/ISIC_0000002.jpg").string(),
-        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/nevus/ISIC_0000005.jpg").string()};
-    int rounds = 5;
-    int threads = 2;
-    app.add_option("--model", model_path, "GGUF text model")->required();
-    app.add_option("--mmproj", mmproj_path, "GGUF projector")->required();
-    app.add_option("--image", images, "Images, used in turn (at least 2)")->capture_default_str();
-    app.add_option("--rounds", rounds, "Paired rounds")->capture_default_str();
-    app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+    bench::PairedRoundOptions options;
+    options.rounds = 5;
+    bench::add_paired_round_options(app, options);
     CLI11_PARSE(app, argc, argv);
 
     const auto kb = kb::KnowledgeBase::load({kb::KnowledgeBase::shipped_dir()});
@@ -82,16 +69,16 @@ int main(int argc, char ** argv) {
     for (const auto & [name, capture, params] : {std::tuple{"plain", false, plain}, std::tuple{"fa off", true, plain},
                                                  std::tuple{"capture", true, captured}}) {
         model::VlmParams vlm_params;
-        vlm_params.model_path = model_path;
-        vlm_params.mmproj_path = mmproj_path;
-        vlm_params.threads = threads;
+        vlm_params.model_path = options.model;
+        vlm_params.mmproj_path = options.mmproj;
+        vlm_params.threads = options.threads;
         vlm_params.capture_attention = capture;
         auto vlm = std::make_unique<model::Vlm>(vlm_params);
         auto reranker = std::make_unique<pipeline::Reranker>(*vlm, kb, params, kLabels, "isic9class", nullptr);
         runners.push_back({name, std::move(vlm), std::move(reranker)});
     }
     std::vector<model::ImageEncoding> encodings;
-    for (const auto & path : images) {
+    for (const auto & path : options.images) {
         const image::RgbImage image = image::load_image(path);
         encodings.push_back(runners.front().vlm->encode({image.width, image.height, image.rgb.data()}));
     }
@@ -104,7 +91,7 @@ int main(int argc, char ** argv) {
     std::vector<std::vector<double>> times(runners.size());
     std::vector<double> fa_ratio, capture_ratio;
     fmt::print("round  image  {:>9} {:>9} {:>9}  fa off/plain  capture/plain\n", "plain s", "fa off s", "capture s");
-    for (int round = 0; round < rounds; ++round) {
+    for (int round = 0; round < options.rounds; ++round) {
         const std::size_t which = static_cast<std::size_t>(round) % encodings.size();
         std::vector<double> seconds;
         for (std::size_t r = 0; r < runners.size(); ++r) {
@@ -121,7 +108,7 @@ int main(int argc, char ** argv) {
         fmt::print("{:>5}  {:>5}  {:>9.3f} {:>9.3f} {:>9.3f}  {:>12.3f}  {:>13.3f}\n", round, which, seconds[0],
                    seconds[1], seconds[2], fa_ratio.back(), capture_ratio.back());
     }
-    fmt::print("median        {:>9.3f} {:>9.3f} {:>9.3f}  {:>12.3f}  {:>13.3f}\n", median(times[0]), median(times[1]),
-               median(times[2]), median(fa_ratio), median(capture_ratio));
+    fmt::print("median        {:>9.3f} {:>9.3f} {:>9.3f}  {:>12.3f}  {:>13.3f}\n", bench::median(times[0]),
+               bench::median(times[1]), bench::median(times[2]), bench::median(fa_ratio), bench::median(capture_ratio));
     return 0;
 }

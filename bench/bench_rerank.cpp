@@ -15,6 +15,8 @@
 // weights for the model's encoder: it sets the candidates, not the accuracy.
 //
 //   bench_rerank --model M.gguf --mmproj P.gguf --rounds 3 [--image A.jpg --image B.jpg]
+#include "paired_rounds.h"
+
 #include "image/image.h"
 #include "kb/knowledge_base.h"
 #include "model/vlm.h"
@@ -44,12 +46,6 @@ const std::vector<std::string> kLabels{"actinic_keratosis", "basal_cell_carcinom
 
 double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
-}
-
-double median(std::vector<double> values) {
-    std::sort(values.begin(), values.end());
-    const std::size_t n = values.size();
-    return n % 2 == 1 ? values[n / 2] : (values[n / 2 - 1] + values[n / 2]) / 2;
 }
 
 probe::Probe random_probe(const fs::path & mmproj, std::size_t dimension) {
@@ -94,23 +90,14 @@ struct Runner {
 
 int main(int argc, char ** argv) {
     CLI::App app{"Paired timing of combined vs naive combined vs direct"};
-    std::string model_path;
-    std::string mmproj_path;
-    std::vector<std::string> images{
-        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/melanoma/ISIC_0000002.jpg").string(),
-        (fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class/nevus/ISIC_0000005.jpg").string()};
-    int rounds = 3;
-    int threads = 2;
-    app.add_option("--model", model_path, "GGUF text model")->required();
-    app.add_option("--mmproj", mmproj_path, "GGUF projector")->required();
-    app.add_option("--image", images, "Images, used in turn (at least 2)")->capture_default_str();
-    app.add_option("--rounds", rounds, "Paired rounds")->capture_default_str();
-    app.add_option("--threads", threads, "CPU threads")->capture_default_str();
+    bench::PairedRoundOptions options;
+    options.rounds = 3;
+    bench::add_paired_round_options(app, options);
     CLI11_PARSE(app, argc, argv);
 
     const auto kb = kb::KnowledgeBase::load({kb::KnowledgeBase::shipped_dir()});
     std::vector<image::RgbImage> decoded;
-    for (const auto & path : images) {
+    for (const auto & path : options.images) {
         decoded.push_back(image::load_image(path));
     }
 
@@ -123,15 +110,15 @@ int main(int argc, char ** argv) {
     for (const Config & config : {Config{"combined", true, 1, combined}, Config{"naive combined", false, 2, naive},
                                   Config{"direct", true, 1, direct}}) {
         model::VlmParams params;
-        params.model_path = model_path;
-        params.mmproj_path = mmproj_path;
-        params.threads = threads;
+        params.model_path = options.model;
+        params.mmproj_path = options.mmproj;
+        params.threads = options.threads;
         params.reuse_prefix = config.reuse_prefix;
         runners.push_back({config, std::make_unique<model::Vlm>(params), nullptr});
     }
     const model::ImageEncoding probe_shape =
         runners.front().vlm->encode({decoded[0].width, decoded[0].height, decoded[0].rgb.data()});
-    const probe::Probe probe = random_probe(mmproj_path, probe_shape.encoder_mean.size());
+    const probe::Probe probe = random_probe(options.mmproj, probe_shape.encoder_mean.size());
     for (auto & runner : runners) {
         runner.reranker = std::make_unique<pipeline::Reranker>(*runner.vlm, kb, runner.config.params, kLabels,
                                                                "isic9class", &probe);
@@ -146,7 +133,7 @@ int main(int argc, char ** argv) {
     std::vector<std::vector<double>> times(runners.size());
     fmt::print("round  image  {:>12} {:>16} {:>10}  combined/naive  combined/direct\n", "combined s", "naive combined s",
                "direct s");
-    for (int round = 0; round < rounds; ++round) {
+    for (int round = 0; round < options.rounds; ++round) {
         const std::size_t which = static_cast<std::size_t>(round) % decoded.size();
         std::vector<double> seconds;
         for (auto & runner : runners) {
@@ -162,8 +149,8 @@ int main(int argc, char ** argv) {
         fmt::print("{:>5}  {:>5}  {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", round, which, seconds[0],
                    seconds[1], seconds[2], naive_ratio.back(), direct_ratio.back());
     }
-    fmt::print("median {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", median(times[0]), median(times[1]),
-               median(times[2]), median(naive_ratio), median(direct_ratio));
+    fmt::print("median {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", bench::median(times[0]),
+               bench::median(times[1]), bench::median(times[2]), bench::median(naive_ratio), bench::median(direct_ratio));
     fmt::print("encoder runs: combined {}, naive combined {}, direct {} (one warm-up image and the probe's shape included)\n",
                runners[0].vlm->encoder_runs(), runners[1].vlm->encoder_runs(), runners[2].vlm->encoder_runs());
     return 0;
