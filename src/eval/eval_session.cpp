@@ -161,13 +161,12 @@ const model::ImageEncoding & EvalSession::encoding(std::size_t image) {
     return held_->second;
 }
 
-std::vector<float> EvalSession::feature(std::size_t image) {
-    if (cache_) {
-        if (auto stored = cache_->feature(image_sha256(image), encoder())) {
-            return std::move(*stored);
-        }
+const std::vector<float> & EvalSession::feature(std::size_t image) {
+    if (const auto found = features_.find(image); found != features_.end()) {
+        return found->second;
     }
-    return encoding(image).encoder_mean;
+    std::optional<std::vector<float>> stored = cache_ ? cache_->feature(image_sha256(image), encoder()) : std::nullopt;
+    return features_.emplace(image, stored ? std::move(*stored) : encoding(image).encoder_mean).first->second;
 }
 
 const probe::Probe & EvalSession::probe(std::size_t shots, std::uint64_t seed) {
@@ -188,7 +187,7 @@ const probe::Probe & EvalSession::probe(std::size_t shots, std::uint64_t seed) {
         progress_(fmt::format("features of {} training and calibration images", rows.size()));
     }
     for (const std::size_t i : rows) {
-        const std::vector<float> values = feature(i);
+        const std::vector<float> & values = feature(i);
         if (table.features.size() == 0) {
             table.features.resize(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(values.size()));
         }
@@ -212,7 +211,7 @@ const probe::Probe & EvalSession::probe(std::size_t shots, std::uint64_t seed) {
 }
 
 std::vector<double> EvalSession::probe_probabilities(const probe::Probe & probe, std::size_t image) {
-    const std::vector<float> values = feature(image);
+    const std::vector<float> & values = feature(image);
     const Eigen::MatrixXf row = Eigen::Map<const Eigen::RowVectorXf>(values.data(), static_cast<Eigen::Index>(values.size()));
     const Eigen::MatrixXd probabilities = probe.probabilities(row);
     return {probabilities.data(), probabilities.data() + probabilities.size()};

@@ -88,7 +88,7 @@ public:
 
 private:
     const std::string & image_sha256(std::size_t image);
-    std::vector<float> feature(std::size_t image);
+    const std::vector<float> & feature(std::size_t image);
 
     EvalParams params_;
     kb::KnowledgeBase kb_;
@@ -99,6 +99,9 @@ private:
     std::unique_ptr<vision::EmbeddingCache> cache_;
     std::map<std::size_t, std::string> sha256_;
     std::optional<std::pair<std::size_t, model::ImageEncoding>> held_;
+    // Every image's encoder-mean feature once read: each (shots, seed) probe trains on the same
+    // images, and without the embedding cache each read would run the encoder again.
+    std::map<std::size_t, std::vector<float>> features_;
     std::map<std::pair<std::size_t, std::uint64_t>, probe::Probe> probes_;
     std::function<void(const std::string &)> progress_;
 };

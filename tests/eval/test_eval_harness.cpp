@@ -6,6 +6,7 @@
 #include "eval/eval_runner.h"
 #include "eval/eval_summary.h"
 #include "eval/protocol_support.h"
+#include "model/testmodel.h"
 #include "support/expect_error.h"
 #include "support/python_reference.h"
 #include "support/temp_dir.h"
@@ -161,6 +162,49 @@ TEST(EvalRunner, AModelErrorStopsTheRunWithEverythingBeforeItStored) {
     expect_error([&] { run_plan(protocol, session, store, {}, [](const RunCounts &, const std::string &) {}); },
                  ErrorKind::InvalidModel, {"the model broke"});
     EXPECT_EQ(store.size(), 3u * 4u);  // the first three images' items
+}
+
+// Probes of several shots and seeds train on the same images: each is encoded once, also
+// without the embedding cache.
+TEST(EvalSession, EncodesEachTrainingImageOnceForEveryProbe) {
+    const fs::path isic = fs::path(DERMLENS_SHARED_DIR) / "data" / "images" / "isic9class";
+    if (!fs::exists(isic)) {
+        GTEST_SKIP() << "shared data folder absent: " << isic;
+    }
+    TempDir dir("eval_session_encodes");
+    dermlens::testmodel::Options model_options;
+    model_options.out_dir = dir.path() / "gemma3";
+    const dermlens::testmodel::Files model = dermlens::testmodel::make_test_model(model_options);
+    std::ofstream csv(dir.path() / "manifest.csv");
+    csv << "image,label,split\n";
+    std::size_t training = 0;
+    for (const std::string label : {"melanoma", "nevus"}) {
+        std::vector<fs::path> images;
+        for (const auto & entry : fs::directory_iterator(isic / label)) {
+            images.push_back(entry.path());
+        }
+        std::sort(images.begin(), images.end());
+        for (std::size_t i = 0; i < 5; ++i) {
+            csv << images[i].string() << "," << label << "," << (i < 4 ? "train" : "test") << "\n";
+            training += i < 4 ? 1 : 0;
+        }
+    }
+    csv.close();
+    EvalParams params = params_for(dir.path() / "manifest.csv");
+    params.vlm.model_path = model.model;
+    params.vlm.mmproj_path = model.mmproj;
+    params.vlm.threads = 1;
+    EvalSession session(params);
+    for (const std::size_t shots : {2u, 3u, 4u}) {  // two or more per class: C is cross-validated
+        for (const std::uint64_t seed : {0u, 1u}) {
+            EXPECT_EQ(session.probe(shots, seed).classes.size(), 2u);
+        }
+    }
+    EXPECT_EQ(session.vlm().encoder_runs(), training);
+    const std::size_t test_image = session.test_rows().front();
+    EXPECT_EQ(session.probe_probabilities(session.probe(2, 0), test_image).size(), 2u);
+    EXPECT_GT(session.encoding(test_image).n_tokens, 0);
+    EXPECT_EQ(session.vlm().encoder_runs(), training + 1);  // the test image once, for its feature and its tokens
 }
 
 // Summaries against scikit-learn: random predictions with unanswered samples, per seed.
