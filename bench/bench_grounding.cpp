@@ -15,7 +15,7 @@
 #include "paired_rounds.h"
 
 #include "image/image.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/vlm.h"
 #include "pipeline/rerank.h"
 

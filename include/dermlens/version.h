@@ -1,3 +1,4 @@
+// dermlens's version and the llama.cpp source it was built from (`dermlens --version`).
 #pragma once
 
 namespace dermlens {

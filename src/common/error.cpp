@@ -8,6 +8,7 @@ const char * error_kind_name(ErrorKind kind) noexcept {
         case ErrorKind::InvalidInput:    return "invalid_input";
         case ErrorKind::InvalidModel:    return "invalid_model";
         case ErrorKind::Runtime:         return "runtime";
+        case ErrorKind::Cancelled:       return "cancelled";
     }
     return "unknown";
 }

@@ -1,8 +1,8 @@
 #include "eval/eval_dataset.h"
 
 #include "dermlens/error.h"
-#include "eval/manifest.h"
-#include "probe/split.h"
+#include "dataset/manifest.h"
+#include "dataset/split.h"
 
 #include <fmt/format.h>
 
@@ -56,7 +56,7 @@ std::vector<std::size_t> EvalDataset::rows_of_split(const std::string & split) c
 
 EvalDataset load_eval_dataset(const std::filesystem::path & manifest_path, const kb::KnowledgeBase & kb,
                               const std::string & label_set, std::uint64_t split_seed) {
-    const Manifest manifest = read_manifest(manifest_path);
+    const dataset::Manifest manifest = dataset::read_manifest(manifest_path);
     const kb::LabelSet & set = kb.label_set(label_set);
     if (manifest.rows.empty()) {
         throw Error(ErrorKind::InvalidInput, fmt::format("manifest '{}' has no images", manifest_path.string()));
@@ -64,7 +64,7 @@ EvalDataset load_eval_dataset(const std::filesystem::path & manifest_path, const
 
     std::vector<std::size_t> set_index;  // per row
     std::vector<bool> present(set.labels.size(), false);
-    for (const ManifestRow & row : manifest.rows) {
+    for (const dataset::ManifestRow & row : manifest.rows) {
         set_index.push_back(class_of(kb, set, row.label, manifest.where(row)));
         present[set_index.back()] = true;
     }
@@ -78,10 +78,10 @@ EvalDataset load_eval_dataset(const std::filesystem::path & manifest_path, const
     }
 
     const bool has_split = std::any_of(manifest.rows.begin(), manifest.rows.end(),
-                                       [](const ManifestRow & row) { return !row.split.empty(); });
+                                       [](const dataset::ManifestRow & row) { return !row.split.empty(); });
     std::vector<std::string> splits;
     if (has_split) {
-        for (const ManifestRow & row : manifest.rows) {
+        for (const dataset::ManifestRow & row : manifest.rows) {
             if (!is_split_name(row.split)) {
                 throw Error(ErrorKind::InvalidArgument,
                             fmt::format("{}: split '{}' is not train, val, calib or test", manifest.where(row), row.split));
@@ -90,16 +90,16 @@ EvalDataset load_eval_dataset(const std::filesystem::path & manifest_path, const
         }
     } else {
         std::vector<std::string> labels, patients;
-        for (const ManifestRow & row : manifest.rows) {
+        for (const dataset::ManifestRow & row : manifest.rows) {
             labels.push_back(row.label);
             patients.push_back(row.patient_id);
         }
-        splits = probe::make_splits(labels, patients, split_seed, {0.6, 0.1, 0.1, 0.2});
+        splits = dataset::make_splits(labels, patients, split_seed, {0.6, 0.1, 0.1, 0.2});
         out.split_generated = true;
     }
 
     for (std::size_t r = 0; r < manifest.rows.size(); ++r) {
-        const ManifestRow & row = manifest.rows[r];
+        const dataset::ManifestRow & row = manifest.rows[r];
         EvalImage image{row.image, row.image_field, row.label, class_of_set_index[set_index[r]],
                         set.labels[set_index[r]].condition, splits[r], row.patient_id, {}};
         for (std::size_t c = 0; c < manifest.metadata_columns.size(); ++c) {

@@ -5,7 +5,7 @@
 // calibrates its conformal sets) and the metadata columns the fairness protocol groups by.
 #pragma once
 
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include <cstddef>
 #include <cstdint>

@@ -1,5 +1,7 @@
 #include "eval/eval_session.h"
 
+#include "engine/internals.h"
+
 #include "common/hash.h"
 #include "dermlens/error.h"
 #include "image/image.h"
@@ -120,11 +122,26 @@ EvalSession::EvalSession(EvalParams params) : params_(std::move(params)) {
 
 EvalSession::~EvalSession() = default;
 
-model::Vlm & EvalSession::vlm() {
-    if (!vlm_) {
-        vlm_ = std::make_unique<model::Vlm>(params_.vlm);
+Engine & EvalSession::engine() {
+    if (!engine_) {
+        EngineParams engine_params;
+        engine_params.model = params_.vlm.model_path;
+        engine_params.mmproj = params_.vlm.mmproj_path;
+        engine_params.embedding_cache = params_.cache;
+        engine_params.kb_overlays = params_.kb_overlays;
+        engine_params.threads = params_.vlm.threads;
+        engine_params.context_size = params_.vlm.context_size;
+        engine_params.batch_size = params_.vlm.batch_size;
+        engine_params.flash_attention = params_.vlm.text_flash_attention;
+        engine_params.vision_flash_attention = params_.vlm.vision_flash_attention;
+        engine_params.log = params_.vlm.log;
+        engine_ = std::make_unique<Engine>(std::move(engine_params));
     }
-    return *vlm_;
+    return *engine_;
+}
+
+model::Vlm & EvalSession::vlm() {
+    return EngineInternals::vlm(engine());
 }
 
 const vision::EncoderIdentity & EvalSession::encoder() {
@@ -144,21 +161,12 @@ const std::string & EvalSession::image_sha256(std::size_t image) {
 
 const model::ImageEncoding & EvalSession::encoding(std::size_t image) {
     if (held_ && held_->first == image) {
-        return held_->second;
+        return EngineInternals::encoding(held_->second);
     }
     held_.reset();
-    const std::string & sha256 = image_sha256(image);
-    std::optional<model::ImageEncoding> cached = cache_ ? cache_->get(sha256, encoder()) : std::nullopt;
-    if (!cached) {
-        const image::RgbImage rgb = image::load_image(
-            dataset_.images[image].path, image::DecodeLimits{static_cast<std::uint64_t>(params_.max_megapixels * 1e6)});
-        cached = vlm().encode({rgb.width, rgb.height, rgb.rgb.data()});
-        if (cache_) {
-            cache_->put(sha256, encoder(), *cached);
-        }
-    }
-    held_.emplace(image, std::move(*cached));
-    return held_->second;
+    const DecodeLimits limits{static_cast<std::uint64_t>(params_.max_megapixels * 1e6)};
+    held_.emplace(image, engine().encode(Image::from_file(dataset_.images[image].path, limits)));
+    return EngineInternals::encoding(held_->second);
 }
 
 const std::vector<float> & EvalSession::feature(std::size_t image) {

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "eval/eval_dataset.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/vlm.h"
 #include "pipeline/prompt.h"
 #include "pipeline/rerank.h"
@@ -72,7 +72,7 @@ public:
     // The test split's rows, the first --limit of them.
     const std::vector<std::size_t> & test_rows() const noexcept { return test_rows_; }
 
-    model::Vlm & vlm();  // loaded on first use
+    model::Vlm & vlm();  // the Engine's, loaded on first use
     const vision::EncoderIdentity & encoder();
     // The image's encoding: the one held from the previous call, the cache's, or the encoder's
     // (then stored in the cache). Throws Error(InvalidInput) for an unreadable image.
@@ -94,11 +94,13 @@ private:
     kb::KnowledgeBase kb_;
     EvalDataset dataset_;
     std::vector<std::size_t> test_rows_;
-    std::unique_ptr<model::Vlm> vlm_;
+    Engine & engine();
+
+    std::unique_ptr<Engine> engine_;
     std::optional<vision::EncoderIdentity> encoder_;
-    std::unique_ptr<vision::EmbeddingCache> cache_;
+    std::unique_ptr<vision::EmbeddingCache> cache_;  // features read without loading the model
     std::map<std::size_t, std::string> sha256_;
-    std::optional<std::pair<std::size_t, model::ImageEncoding>> held_;
+    std::optional<std::pair<std::size_t, EncodedImage>> held_;
     // Every image's encoder-mean feature once read: each (shots, seed) probe trains on the same
     // images, and without the embedding cache each read would run the encoder again.
     std::map<std::size_t, std::vector<float>> features_;

@@ -107,11 +107,11 @@ struct MetricDefinition {
 std::vector<MetricDefinition> metric_definitions(const std::vector<Scored> & rows, std::size_t classes,
                                                  const SummaryOptions & options) {
     std::vector<MetricDefinition> out{
-        {"accuracy", [](const auto & r) { return accuracy(truths(r), predictions(r)); }, true},
-        {"macro_f1", [](const auto & r) { return macro_f1(truths(r), predictions(r)); }, true},
-        {"balanced_accuracy", [](const auto & r) { return balanced_accuracy(truths(r), predictions(r)); }, true},
-        {"macro_precision", [](const auto & r) { return macro_precision(truths(r), predictions(r)); }},
-        {"macro_recall", [](const auto & r) { return macro_recall(truths(r), predictions(r)); }},
+        {"accuracy", [](const auto & r) { return metrics::accuracy(truths(r), predictions(r)); }, true},
+        {"macro_f1", [](const auto & r) { return metrics::macro_f1(truths(r), predictions(r)); }, true},
+        {"balanced_accuracy", [](const auto & r) { return metrics::balanced_accuracy(truths(r), predictions(r)); }, true},
+        {"macro_precision", [](const auto & r) { return metrics::macro_precision(truths(r), predictions(r)); }},
+        {"macro_recall", [](const auto & r) { return metrics::macro_recall(truths(r), predictions(r)); }},
         {"abstention_rate",
          [classes](const auto & r) {
              const auto unanswered = std::count_if(r.begin(), r.end(), [classes](const Scored & s) {
@@ -123,17 +123,17 @@ std::vector<MetricDefinition> metric_definitions(const std::vector<Scored> & row
     if (all_have_probabilities(rows)) {
         if (classes > options.top_k) {
             out.push_back({fmt::format("top_{}_accuracy", options.top_k), [classes, k = options.top_k](const auto & r) {
-                               return top_k_accuracy(truths(r), probability_matrix(r, classes), k);
+                               return metrics::top_k_accuracy(truths(r), probability_matrix(r, classes), k);
                            }});
         }
         out.push_back({"roc_auc", [classes](const auto & r) {
-                           return roc_auc_ovr_macro(truths(r), probability_matrix(r, classes));
+                           return metrics::roc_auc_ovr_macro(truths(r), probability_matrix(r, classes));
                        }});
         out.push_back({"ece", [classes](const auto & r) {
                            std::vector<double> confidence;
                            std::vector<bool> correct;
                            confidences(r, classes, confidence, correct);
-                           return confidence.empty() ? std::nan("") : expected_calibration_error(confidence, correct);
+                           return confidence.empty() ? std::nan("") : metrics::expected_calibration_error(confidence, correct);
                        }});
     }
     if (std::all_of(rows.begin(), rows.end(), [](const Scored & row) { return row.set.has_value(); })) {
@@ -144,8 +144,8 @@ std::vector<MetricDefinition> metric_definitions(const std::vector<Scored> & row
             }
             return all;
         };
-        out.push_back({"set_coverage", [sets](const auto & r) { return set_coverage(truths(r), sets(r)); }});
-        out.push_back({"mean_set_size", [sets](const auto & r) { return mean_set_size(sets(r)); }});
+        out.push_back({"set_coverage", [sets](const auto & r) { return metrics::set_coverage(truths(r), sets(r)); }});
+        out.push_back({"mean_set_size", [sets](const auto & r) { return metrics::mean_set_size(sets(r)); }});
     }
     return out;
 }
@@ -179,10 +179,10 @@ GroupSummary summarise_group(const GroupRows & group, std::size_t classes, const
                 per_seed.push_back(definition.compute(rows));
             }
         }
-        const MeanStd spread = mean_std(per_seed);
+        const metrics::MeanStd spread = metrics::mean_std(per_seed);
         MetricValue value{definition.name, spread.mean, spread.std, std::nullopt};
         if (definition.bootstrapped) {
-            value.interval = bootstrap_interval(
+            value.interval = metrics::bootstrap_interval(
                 pooled.size(),
                 [&](const std::vector<std::size_t> & indices) {
                     std::vector<Scored> resample;
@@ -196,13 +196,13 @@ GroupSummary summarise_group(const GroupRows & group, std::size_t classes, const
         }
         out.metrics.push_back(std::move(value));
     }
-    out.confusion = confusion_matrix(truths(pooled), predictions(pooled), classes + 1);
+    out.confusion = metrics::confusion_matrix(truths(pooled), predictions(pooled), classes + 1);
     if (all_have_probabilities(pooled)) {
         std::vector<double> confidence;
         std::vector<bool> correct;
         confidences(pooled, classes, confidence, correct);
         if (!confidence.empty()) {
-            out.reliability = reliability_bins(confidence, correct);
+            out.reliability = metrics::reliability_bins(confidence, correct);
         }
     }
     return out;

@@ -10,7 +10,7 @@
 // one more class ("no answer"), as scikit-learn would count a label -1.
 #pragma once
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "eval/run_store.h"
 
 #include <Eigen/Core>
@@ -30,7 +30,7 @@ struct MetricValue {
     std::string name;  // accuracy, macro_f1, … (docs/eval.md)
     double mean = 0;
     double std = 0;                   // over seeds; 0 for one seed
-    std::optional<Interval> interval;  // bootstrap 95 % over the pooled samples, for the cheap metrics
+    std::optional<metrics::Interval> interval;  // bootstrap 95 % over the pooled samples, for the cheap metrics
 };
 
 struct GroupSummary {
@@ -41,7 +41,7 @@ struct GroupSummary {
     std::size_t failed = 0;   // recorded with an error: not scored
     std::vector<MetricValue> metrics;
     Eigen::MatrixXi confusion;  // pooled over seeds: truth rows x predicted columns, "no answer" last
-    std::vector<CalibrationBin> reliability;  // pooled, when the records carry probabilities
+    std::vector<metrics::CalibrationBin> reliability;  // pooled, when the records carry probabilities
 
     const MetricValue * metric(const std::string & name) const;  // nullptr when not computed
 };

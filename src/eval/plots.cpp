@@ -137,12 +137,12 @@ void draw_confusion_labels(cv::Mat3b & canvas, const ConfusionLayout & layout, c
 
 // --- reliability diagram ---
 
-void check_bins(const std::vector<CalibrationBin> & bins, double ece) {
+void check_bins(const std::vector<metrics::CalibrationBin> & bins, double ece) {
     if (bins.empty()) {
         invalid("reliability diagram: no bins");
     }
     for (std::size_t b = 0; b < bins.size(); ++b) {
-        const CalibrationBin & bin = bins[b];
+        const metrics::CalibrationBin & bin = bins[b];
         if (!(is_fraction(bin.lower) && is_fraction(bin.upper) && bin.lower < bin.upper)) {
             invalid(fmt::format("reliability diagram: bin {} spans [{}, {}] (not within [0, 1])", b, bin.lower, bin.upper));
         }
@@ -249,14 +249,14 @@ cv::Mat3b confusion_matrix_plot(const Eigen::MatrixXi & matrix, const std::vecto
     return canvas;
 }
 
-cv::Mat3b reliability_diagram(const std::vector<CalibrationBin> & bins, double ece, const std::string & title) {
+cv::Mat3b reliability_diagram(const std::vector<metrics::CalibrationBin> & bins, double ece, const std::string & title) {
     check_bins(bins, ece);
     cv::Mat3b canvas = plot::blank_canvas({620, 600});
     const plot::PlotArea area{90, 50, 570, 530};
     plot::draw_title(canvas, title, (area.left + area.right) / 2);
     plot::draw_y_axis(canvas, area, plot::unit_ticks(), 0.0, 1.0, "accuracy");
     plot::draw_x_axis(canvas, area, plot::unit_ticks(), 0.0, 1.0, "confidence");
-    for (const CalibrationBin & bin : bins) {
+    for (const metrics::CalibrationBin & bin : bins) {
         if (bin.count > 0 && bin.accuracy > 0.0) {
             const cv::Rect bar(cv::Point(area.x_of(bin.lower, 0.0, 1.0), area.y_of(bin.accuracy, 0.0, 1.0)),
                                cv::Point(area.x_of(bin.upper, 0.0, 1.0), area.bottom));

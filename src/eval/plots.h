@@ -6,7 +6,7 @@
 // mismatched or non-finite input, naming the plot and the reason.
 #pragma once
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 
 #include <Eigen/Core>
 #include <opencv2/core.hpp>
@@ -16,7 +16,7 @@
 
 namespace dermlens::eval {
 
-// Truth down the rows (y), prediction along the columns (x), as confusion_matrix() counts them.
+// Truth down the rows (y), prediction along the columns (x), as metrics::confusion_matrix() counts them.
 // Each cell is shaded from white to dark blue by its share of the row (the recall of the row's
 // class on the diagonal) and shows its count; zero cells stay blank so the pattern stands out.
 // Column labels are written vertically, and labels too long for the margin end in "...". Cells
@@ -25,9 +25,9 @@ cv::Mat3b confusion_matrix_plot(const Eigen::MatrixXi & matrix, const std::vecto
                                 const std::string & title);
 
 // Accuracy per confidence bin as bars spanning the bin (empty bins drawn as nothing), the diagonal
-// of perfect calibration (dashed), and "ECE = ..." in the upper left corner. Bins as reliability_bins() returns them: within [0, 1], and a non-empty
+// of perfect calibration (dashed), and "ECE = ..." in the upper left corner. Bins as metrics::reliability_bins() returns them: within [0, 1], and a non-empty
 // bin's accuracy and mean confidence within [0, 1]; `ece` within [0, 1].
-cv::Mat3b reliability_diagram(const std::vector<CalibrationBin> & bins, double ece, const std::string & title);
+cv::Mat3b reliability_diagram(const std::vector<metrics::CalibrationBin> & bins, double ece, const std::string & title);
 
 // One line of a curve plot: a mean per x tick and, when `std` is not empty, ± std error bars.
 struct CurveSeries {

@@ -163,7 +163,7 @@ std::vector<double> spread_per_seed(const std::vector<const GroupSamples *> & gr
 }
 
 MetricValue over_seeds(std::string name, const std::vector<double> & per_seed) {
-    const MeanStd spread = mean_std(per_seed);
+    const metrics::MeanStd spread = metrics::mean_std(per_seed);
     return {std::move(name), spread.mean, spread.std, std::nullopt};
 }
 

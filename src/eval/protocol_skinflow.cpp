@@ -2,7 +2,7 @@
 // diseases, with no options to choose from, in SkinFlow's top-K JSON (pipeline/open_topk.h);
 // each name is graded against the truth through the knowledge base (graded_diagnosis.h), and
 // Top-k is the share of images with a correct diagnosis among the first k.
-#include "eval/graded_diagnosis.h"
+#include "metrics/graded_diagnosis.h"
 #include "eval/plots.h"
 #include "eval/protocol_factories.h"
 #include "eval/protocol_support.h"
@@ -47,8 +47,8 @@ std::string title_of(std::string_view grade) {
 // What a first diagnosis can be: every grade, then no answer.
 std::vector<std::string> top1_grades() {
     std::vector<std::string> grades;
-    for (const Grade grade : kGrades) {
-        grades.emplace_back(grade_name(grade));
+    for (const metrics::Grade grade : metrics::kGrades) {
+        grades.emplace_back(metrics::grade_name(grade));
     }
     grades.push_back(kNoAnswer);
     return grades;
@@ -69,12 +69,12 @@ json class_of(const EvalSession & session, const std::optional<std::string> & co
     return nullptr;
 }
 
-json diagnoses_json(const std::vector<GradedDiagnosis> & graded) {
+json diagnoses_json(const std::vector<metrics::GradedDiagnosis> & graded) {
     json out = json::array();
-    for (const GradedDiagnosis & diagnosis : graded) {
+    for (const metrics::GradedDiagnosis & diagnosis : graded) {
         out.push_back({{"name", diagnosis.name},
                        {"condition", diagnosis.condition ? json(*diagnosis.condition) : json(nullptr)},
-                       {"grade", grade_name(diagnosis.grade)}});
+                       {"grade", metrics::grade_name(diagnosis.grade)}});
     }
     return out;
 }
@@ -115,10 +115,10 @@ MetricValue share_over_seeds(const std::string & name, const std::map<long long,
         values.push_back(share(records));
         pooled.insert(pooled.end(), records.begin(), records.end());
     }
-    const MeanStd spread = mean_std(values);
+    const metrics::MeanStd spread = metrics::mean_std(values);
     MetricValue value{name, spread.mean, spread.std, std::nullopt};
     if (bootstrapped) {
-        value.interval = bootstrap_interval(
+        value.interval = metrics::bootstrap_interval(
             pooled.size(),
             [&](const std::vector<std::size_t> & indices) {
                 Records resample;
@@ -152,7 +152,7 @@ ReportTable topk_table(const EvalSession & session, const GroupSummary * group) 
                                   "runs. A diagnosis is correct when it names the truth (or a synonym), a subclass, "
                                   "or an ancestor at most {} level(s) above it that is neither the root nor a "
                                   "top-level category.",
-                                  pipeline::kOpenTopK, params.seeds, kAcceptableParentLevels),
+                                  pipeline::kOpenTopK, params.seeds, metrics::kAcceptableParentLevels),
                       {"Dataset", "Model"},
                       {{dataset_name(session), params.vlm.model_path.filename().string()}}};
     for (std::size_t k = 1; k <= pipeline::kOpenTopK; ++k) {
@@ -220,12 +220,12 @@ public:
         const EvalImage & image = dataset.images[item.image];
         const model::Generation reply = open_topk_reply(session, item);
         const pipeline::SkinFlowDiseases parsed = pipeline::parse_skinflow_diseases(reply.text);
-        std::vector<GradedDiagnosis> graded;
+        std::vector<metrics::GradedDiagnosis> graded;
         for (std::size_t i = 0; i < std::min(parsed.names.size(), pipeline::kOpenTopK); ++i) {
             graded.push_back(
-                grade_diagnosis(session.kb(), parsed.names[i], dataset.classes[image.cls], dataset.label_set));
+                metrics::grade_diagnosis(session.kb(), parsed.names[i], dataset.classes[image.cls], dataset.label_set));
         }
-        const std::optional<std::size_t> rank = first_correct_rank(graded);
+        const std::optional<std::size_t> rank = metrics::first_correct_rank(graded);
 
         json out = sample_header(session, item);
         out["predicted"] = graded.empty() ? json(nullptr) : class_of(session, graded.front().condition);

@@ -144,7 +144,7 @@ json probe_record(EvalSession & session, const WorkItem & item, const probe::Pro
     for (std::size_t i = 0; i < ranked.size(); ++i) {
         ranked[i] = i;
     }
-    // Most likely first; equal probabilities keep class order, as eval::ranked_classes does.
+    // Most likely first; equal probabilities keep class order, as metrics::ranked_classes does.
     std::stable_sort(ranked.begin(), ranked.end(),
                      [&](std::size_t a, std::size_t b) { return probabilities[a] > probabilities[b]; });
     ranked.resize(std::min(ranked.size(), session.params().top_k));
@@ -198,7 +198,7 @@ void add_group_plots(ProtocolReport & report, const GroupSummary & group, const 
     report.plots.push_back({fmt::format("confusion_{}.png", name), fmt::format("Confusion matrix: {}", title),
                             confusion_matrix_plot(matrix, axis, fmt::format("Confusion matrix: {}", title))});
     if (!group.reliability.empty()) {
-        const double ece = expected_calibration_error(group.reliability);
+        const double ece = metrics::expected_calibration_error(group.reliability);
         report.plots.push_back({fmt::format("reliability_{}.png", name), fmt::format("Reliability diagram: {}", title),
                                 reliability_diagram(group.reliability, ece, fmt::format("Reliability: {}", title))});
     }

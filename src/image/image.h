@@ -6,6 +6,8 @@
 // whose message names the file and the reason; see docs/image-input.md.
 #pragma once
 
+#include "dermlens/image.h"
+
 #include <cstdint>
 #include <filesystem>
 #include <span>
@@ -14,10 +16,7 @@
 
 namespace dermlens::image {
 
-struct DecodeLimits {
-    std::uint64_t max_pixels = 100'000'000;     // 100 megapixels, checked from the header BEFORE decoding
-    std::uint64_t max_file_bytes = 1ull << 30;  // refuse absurd files before reading them
-};
+using DecodeLimits = dermlens::DecodeLimits;  // dermlens/image.h
 
 struct RgbImage {  // 8-bit RGB, row-major, 3 bytes per pixel, orientation already applied
     int width = 0;

@@ -1,5 +1,5 @@
 // KnowledgeBase::check: how the records fit together (docs/kb-schema.md).
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include "kb/names.h"
 

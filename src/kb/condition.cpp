@@ -1,4 +1,4 @@
-#include "kb/condition.h"
+#include "dermlens/kb/condition.h"
 
 namespace dermlens::kb {
 

@@ -1,4 +1,4 @@
-#include "kb/ddx.h"
+#include "dermlens/kb/ddx.h"
 
 #include <vector>
 

@@ -5,7 +5,7 @@
 // (parents exist, no cycles, ...) is KnowledgeBase::check()'s business.
 #pragma once
 
-#include "kb/condition.h"
+#include "dermlens/kb/condition.h"
 
 #include <filesystem>
 #include <vector>

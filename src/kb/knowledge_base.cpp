@@ -1,4 +1,4 @@
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include "common/data_dir.h"
 #include "dermlens/error.h"

@@ -2,7 +2,7 @@
 // appendix A): the true condition plus distractors drawn by one of three strategies.
 #pragma once
 
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include <cstddef>
 #include <cstdint>

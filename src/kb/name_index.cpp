@@ -1,4 +1,4 @@
-#include "kb/name_index.h"
+#include "dermlens/kb/name_index.h"
 
 #include "kb/names.h"
 

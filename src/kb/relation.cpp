@@ -1,4 +1,4 @@
-#include "kb/relation.h"
+#include "dermlens/kb/relation.h"
 
 #include "kb/names.h"
 

@@ -1,5 +1,5 @@
 // KnowledgeBase::resolve: names a person or a dataset uses -> condition ids.
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include "dermlens/error.h"
 #include "kb/names.h"

@@ -1,5 +1,5 @@
 // KnowledgeBase's taxonomy queries and the malignancy that inherits down the tree.
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include "dermlens/error.h"
 

@@ -24,6 +24,26 @@
 #include <numeric>
 #include <random>
 
+namespace dermlens {
+
+const char * flash_attention_name(FlashAttention mode) noexcept {
+    switch (mode) {
+        case FlashAttention::Auto: return "auto";
+        case FlashAttention::On: return "on";
+        case FlashAttention::Off: return "off";
+    }
+    return "auto";
+}
+
+FlashAttention parse_flash_attention(std::string_view text, const std::string & field) {
+    if (text == "auto") return FlashAttention::Auto;
+    if (text == "on") return FlashAttention::On;
+    if (text == "off") return FlashAttention::Off;
+    throw Error(ErrorKind::InvalidArgument, fmt::format("{} must be on, off or auto (got '{}')", field, text), field);
+}
+
+}  // namespace dermlens
+
 namespace dermlens::model {
 namespace {
 
@@ -35,13 +55,21 @@ double ms_since(Clock::time_point start) {
 
 void discard_log(ggml_log_level, const char *, void *) {}
 
-void stderr_log(ggml_log_level, const char * text, void *) {
-    std::fputs(text, stderr);
+LogCallback & log_sink() {
+    static LogCallback sink;
+    return sink;
+}
+
+void forward_log(ggml_log_level, const char * text, void *) {
+    if (const LogCallback & sink = log_sink()) {
+        sink(text);
+    }
 }
 
 // llama.cpp's log callbacks are process-wide; the last Vlm constructed decides.
-void configure_logging(bool verbose) {
-    const ggml_log_callback callback = verbose ? stderr_log : discard_log;
+void configure_logging(const LogCallback & log) {
+    log_sink() = log;
+    const ggml_log_callback callback = log ? forward_log : discard_log;
     llama_log_set(callback, nullptr);
     mtmd_helper_log_set(callback, nullptr);
 }
@@ -307,25 +335,6 @@ private:
 
 }  // namespace
 
-const char * flash_attention_name(FlashAttention mode) noexcept {
-    switch (mode) {
-        case FlashAttention::Auto: return "auto";
-        case FlashAttention::On: return "on";
-        case FlashAttention::Off: return "off";
-    }
-    return "auto";
-}
-
-FlashAttention parse_flash_attention(const std::string & text) {
-    if (text == "auto") return FlashAttention::Auto;
-    if (text == "on") return FlashAttention::On;
-    if (text == "off") return FlashAttention::Off;
-    throw Error(ErrorKind::InvalidArgument, fmt::format("flash attention must be on, off or auto (got '{}')", text));
-}
-
-const char * stop_reason_name(StopReason reason) noexcept {
-    return reason == StopReason::EndOfGeneration ? "end_of_generation" : "max_tokens";
-}
 
 namespace {
 double per_second(int count, double ms) noexcept {
@@ -344,9 +353,6 @@ void DecodeParams::validate() const {
     }
 }
 
-double Generation::decode_tokens_per_s() const noexcept {
-    return per_second(static_cast<int>(tokens.size()), timings.decode_ms);
-}
 
 void VlmParams::validate() const {
     if (model_path.empty()) {
@@ -381,6 +387,7 @@ struct Vlm::Impl {
     TapCapture capture;
     std::unique_ptr<AttentionCapture> attention;  // with VlmParams::capture_attention
     AttentionObserver * attention_observer = nullptr;
+    Vlm::KeepGoing keep_going;
     KvPrefix cached;  // what the KV cache holds
     std::size_t encoder_runs = 0;
 
@@ -388,7 +395,7 @@ struct Vlm::Impl {
         : params(validated(std::move(p))),
           projector(check_model_pair(params.model_path, params.mmproj_path)),
           capture(model::encoder_tap(projector, params.mmproj_path)) {
-        configure_logging(params.verbose);
+        configure_logging(params.log);
         init_backend_once();
         load_text_model();
         load_vision();
@@ -401,7 +408,7 @@ struct Vlm::Impl {
 
     [[noreturn]] void fail_model(const std::filesystem::path & path, const char * what, const char * reason) const {
         throw Error(ErrorKind::InvalidModel, fmt::format("{} '{}': {}{}", what, path.string(), reason,
-                                                         params.verbose ? "" : " (run with --verbose for details)"));
+                                                         params.log ? "" : " (the log has the details)"));
     }
 
     void load_text_model() {
@@ -796,6 +803,10 @@ struct Vlm::Impl {
         Sampling sampling(vocab, params_of_call);
         TokenBatch batch(1);
         while (static_cast<int>(out.tokens.size()) < params_of_call.max_tokens) {
+            const int generated = static_cast<int>(out.tokens.size());
+            if (keep_going && !keep_going(generated, params_of_call.max_tokens)) {
+                throw Error(ErrorKind::Cancelled, fmt::format("cancelled after {} generated tokens", generated));
+            }
             const llama_token token = sampling.sample(context.get());
             if (llama_vocab_is_eog(vocab, token)) {
                 out.stop_reason = StopReason::EndOfGeneration;
@@ -936,6 +947,10 @@ NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const Chat
 
 ImageLayout Vlm::image_layout(const ImageEncoding & encoding) const {
     return impl_->image_layout(encoding);
+}
+
+void Vlm::set_keep_going(KeepGoing keep_going) {
+    impl_->keep_going = std::move(keep_going);
 }
 
 void Vlm::set_attention_observer(AttentionObserver * observer) {

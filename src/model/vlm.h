@@ -14,22 +14,23 @@
 // a cached encoding from an earlier run) cost no further encoder time.
 #pragma once
 
+#include "dermlens/engine.h"
 #include "model/attention_tap.h"
 #include "model/encoder_tap.h"
 #include "model/image_layout.h"
 
 #include <cstdint>
 #include <filesystem>
+#include <functional>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace dermlens::model {
 
-enum class FlashAttention { Auto, On, Off };
-
-const char * flash_attention_name(FlashAttention mode) noexcept;
-FlashAttention parse_flash_attention(const std::string & text);  // "auto" | "on" | "off"; throws InvalidArgument
+using dermlens::FlashAttention;
+using dermlens::flash_attention_name;
+using dermlens::parse_flash_attention;
 
 struct VlmParams {
     std::filesystem::path model_path;   // GGUF text model
@@ -38,11 +39,10 @@ struct VlmParams {
     int context_size = 4096;    // tokens, image tokens included
     int batch_size = 512;       // logical batch for prompt processing
     int max_tokens = 32;        // generated tokens at most (the answer is a letter or a label)
-    std::uint32_t seed = 0;     // kept for sampling strategies; greedy decoding does not use it
     FlashAttention text_flash_attention = FlashAttention::Auto;
     // Off by default: on CPU the SigLIP encoder is ~2.7x slower with it (Gemma-3-4B, 896 px: 228 s vs 84 s).
     FlashAttention vision_flash_attention = FlashAttention::Off;
-    bool verbose = false;  // let llama.cpp / libmtmd log to stderr
+    LogCallback log;  // llama.cpp's and libmtmd's log lines; none: discarded
     // Keep the KV cache between calls and evaluate only what follows the prefix a new prompt
     // shares with the previous one (off: every call starts from an empty cache).
     bool reuse_prefix = true;
@@ -61,7 +61,6 @@ struct ImageView {
 };
 
 enum class StopReason { EndOfGeneration, MaxTokens };
-const char * stop_reason_name(StopReason reason) noexcept;
 
 // One image through the vision encoder and projector.
 struct ImageEncoding {
@@ -120,7 +119,6 @@ struct Generation {
     GenerationTimings timings;
 
     double prefill_tokens_per_s() const noexcept;  // evaluated prompt tokens over prefill time (encoder excluded)
-    double decode_tokens_per_s() const noexcept;   // generated tokens over decode time
 };
 
 // The model's next-token log-probabilities for a few continuations of a prompt: one forward
@@ -177,6 +175,12 @@ public:
     // (the one whose next-token distribution is scored). Throws Error(InvalidArgument) unless
     // the Vlm was loaded with VlmParams::capture_attention.
     void set_attention_observer(AttentionObserver * observer);
+
+    // Asked before each generated token is sampled, with the tokens generated so far and the
+    // call's most: false stops the call with Error(Cancelled), the KV cache keeping what was
+    // decoded, so the next call is answered as from a fresh start. None (the default): never stops.
+    using KeepGoing = std::function<bool(int generated, int max_tokens)>;
+    void set_keep_going(KeepGoing keep_going);
 
     // Where the image goes in a ChatTurn's text.
     static const char * image_marker() noexcept;

@@ -2,7 +2,7 @@
 
 #include "common/text.h"
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "kb/names.h"
 #include "pipeline/direct.h"
 

@@ -1,3 +1,4 @@
+// The public dermlens::ClinicalContext (dermlens/diagnosis.h): its checks and its prompt line.
 #include "pipeline/clinical_context.h"
 
 #include "common/text.h"
@@ -11,7 +12,7 @@
 #include <string_view>
 #include <vector>
 
-namespace dermlens::pipeline {
+namespace dermlens {
 namespace {
 
 constexpr std::size_t kMaxFreeText = 200;
@@ -92,4 +93,4 @@ std::string ClinicalContext::text() const {
     return fmt::format("Patient: {}.", fmt::join(parts, "; "));
 }
 
-}  // namespace dermlens::pipeline
+}  // namespace dermlens

@@ -2,7 +2,7 @@
 
 #include "common/random.h"
 #include "dermlens/error.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "pipeline/direct.h"
 #include "probe/fusion.h"
 #include "vision/encoder_identity.h"
@@ -48,7 +48,7 @@ std::vector<double> renormalised(std::vector<double> p) {
 }
 
 std::vector<std::size_t> ranked(const std::vector<double> & p) {
-    return eval::ranked_classes(Eigen::Map<const Eigen::RowVectorXd>(p.data(), static_cast<Eigen::Index>(p.size())));
+    return metrics::ranked_classes(Eigen::Map<const Eigen::RowVectorXd>(p.data(), static_cast<Eigen::Index>(p.size())));
 }
 
 // Observes the Vlm's attention for one diagnosis and stops however the diagnosis ends.
@@ -112,24 +112,24 @@ const char * decide_mode_name(DecideMode mode) noexcept {
 DecideMode parse_decide_mode(const std::string & text) {
     if (text == "score") return DecideMode::Score;
     if (text == "generate") return DecideMode::Generate;
-    throw Error(ErrorKind::InvalidArgument, fmt::format("--decide must be score or generate (got '{}')", text));
+    throw Error(ErrorKind::InvalidArgument, fmt::format("decide must be score or generate (got '{}')", text), "decide");
 }
 
 void RerankParams::validate() const {
     candidates.validate();
     abstention.validate();
     if (!(temperature >= 0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("temperature must be 0 or more (got {})", temperature));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("temperature must be 0 or more (got {})", temperature), "temperature");
     }
     if (attention) {
         attention->validate();
     }
     if (answer_tokens <= 0) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("answer tokens must be positive (got {})", answer_tokens));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("max_tokens must be positive (got {})", answer_tokens), "max_tokens");
     }
     if (decide == DecideMode::Score && style != PromptStyle::Dermlens) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("style '{}' asks for a free answer: use --decide generate", style_name(style)));
+                    fmt::format("decide: style '{}' asks for a free answer, decide 'generate'", style_name(style)), "decide");
     }
 }
 
@@ -145,7 +145,9 @@ Reranker::Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams 
     const StrategyParts parts = strategy_parts(params_.strategy);
     if (parts.probe_candidates && probe_ == nullptr) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("strategy '{}' takes its candidates from a probe: give --probe", strategy_name(params_.strategy)));
+                    fmt::format("probe: strategy '{}' takes its candidates from a probe, and none is loaded",
+                                strategy_name(params_.strategy)),
+                    "probe");
     }
     if (probe_ != nullptr) {
         const vision::EncoderIdentity ours =

@@ -9,7 +9,7 @@
 // encoding, and the model reuses the KV cache of the prefix turns share.
 #pragma once
 
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/vlm.h"
 #include "pipeline/attention_evidence.h"
 #include "pipeline/answer_parse.h"
@@ -50,32 +50,11 @@ struct RerankParams {
     void validate() const;  // throws Error(InvalidArgument)
 };
 
-struct CandidateScore {
-    std::string label;            // as the label set names it
-    std::string condition;        // knowledge-base condition id
-    std::optional<double> probe;  // the probe's probability, renormalised over the candidates
-    double vlm = 0;               // the VLM's, over the candidates (the not-sure option excluded)
-    double fused = 0;             // what decides: probe and VLM fused, or the VLM's without a fusion weight
-};
+using CandidateScore = dermlens::CandidateScore;  // dermlens/diagnosis.h
 
-struct FinalDiagnosis {
-    std::string label;
-    std::string condition;
-    std::string name;                        // the condition's canonical name
-    std::vector<std::string> taxonomy_path;  // condition ids, root first
-    std::string malignancy;                  // benign | malignant | precancerous | ... ("" when unknown)
-    double probability = 0;                  // fused
-};
+using FinalDiagnosis = dermlens::FinalDiagnosis;  // dermlens/diagnosis.h
 
-struct RerankTimings {
-    double encode_ms = 0;    // the encoding's (0 when it came from the embedding cache)
-    double describe_ms = 0;  // describe-then-decide: the description turn
-    double decide_ms = 0;    // the scoring step or the free answer
-    double total_ms = 0;     // this call (encoding excluded)
-    int prompt_tokens = 0;   // of the deciding step
-    int reused_tokens = 0;   // of those, served from the KV cache
-    int generated_tokens = 0;
-};
+using RerankTimings = dermlens::DiagnosisTimings;  // dermlens/diagnosis.h
 
 struct RerankResult {
     RerankParams params;

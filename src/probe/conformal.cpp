@@ -1,7 +1,7 @@
 #include "probe/conformal.h"
 
 #include "dermlens/error.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 
 #include <fmt/format.h>
 
@@ -54,7 +54,7 @@ void ConformalParams::validate() const {
 
 double conformal_score(const Eigen::Ref<const Eigen::RowVectorXd> & probabilities, std::size_t label,
                        const ConformalParams & params) {
-    const auto ranked = eval::ranked_classes(probabilities);
+    const auto ranked = metrics::ranked_classes(probabilities);
     const auto scores = ranked_scores(probabilities, ranked, params);
     const auto at = std::find(ranked.begin(), ranked.end(), label);
     if (at == ranked.end()) {
@@ -97,7 +97,7 @@ double conformal_quantile(const std::vector<double> & scores, double alpha) {
 
 std::vector<std::size_t> prediction_set(const Eigen::Ref<const Eigen::RowVectorXd> & probabilities, double q_hat,
                                         const ConformalParams & params, std::size_t min_size, std::size_t max_size) {
-    const auto ranked = eval::ranked_classes(probabilities);
+    const auto ranked = metrics::ranked_classes(probabilities);
     const auto scores = ranked_scores(probabilities, ranked, params);
     // Scores never decrease along the ranking, so the set is the prefix of scores <= q_hat.
     std::size_t size = static_cast<std::size_t>(std::upper_bound(scores.begin(), scores.end(), q_hat) - scores.begin());

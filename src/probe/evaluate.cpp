@@ -1,7 +1,7 @@
 #include "probe/evaluate.h"
 
 #include "dermlens/error.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 
 #include <fmt/format.h>
 
@@ -67,7 +67,7 @@ std::vector<std::vector<std::size_t>> candidate_sets(const Probe & probe, const 
     sets.reserve(static_cast<std::size_t>(probabilities.rows()));
     if (params.mode == CandidateMode::TopK) {
         for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-            auto ranked = eval::ranked_classes(probabilities.row(i));
+            auto ranked = metrics::ranked_classes(probabilities.row(i));
             ranked.resize(std::min(ranked.size(), params.top_k));
             sets.push_back(std::move(ranked));
         }
@@ -98,7 +98,7 @@ std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::Feat
     const bool has_splits = std::any_of(table.splits.begin(), table.splits.end(),
                                         [](const std::string & s) { return !s.empty(); });
     if (has_splits) {
-        return rows_of_split(table.splits, split);
+        return dataset::rows_of_split(table.splits, split);
     }
     if (!probe.training.split_generated) {
         throw Error(ErrorKind::InvalidArgument,
@@ -106,7 +106,7 @@ std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::Feat
                                 "there is no '{}' split: use --split all",
                                 split));
     }
-    return rows_of_split(make_splits(table.labels, table.patient_ids, probe.training.split_seed,
+    return dataset::rows_of_split(dataset::make_splits(table.labels, table.patient_ids, probe.training.split_seed,
                                      probe.training.proportions),
                          split);
 }
@@ -131,15 +131,15 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
     }
     const std::vector<int> truth = probe.class_indices(labels, fmt::format("features file '{}'", table_name));
     const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
-    const std::vector<int> predicted = eval::argmax_rows(probabilities);
+    const std::vector<int> predicted = metrics::argmax_rows(probabilities);
     Evaluation out;
     out.rows = rows.size();
     out.top_k = std::min(top_k, probe.classes.size());
-    out.accuracy = eval::accuracy(truth, predicted);
-    out.macro_f1 = eval::macro_f1(truth, predicted);
-    out.balanced_accuracy = eval::balanced_accuracy(truth, predicted);
-    out.top_k_accuracy = eval::top_k_accuracy(truth, probabilities, out.top_k);
-    out.roc_auc = eval::roc_auc_ovr_macro(truth, probabilities);
+    out.accuracy = metrics::accuracy(truth, predicted);
+    out.macro_f1 = metrics::macro_f1(truth, predicted);
+    out.balanced_accuracy = metrics::balanced_accuracy(truth, predicted);
+    out.top_k_accuracy = metrics::top_k_accuracy(truth, probabilities, out.top_k);
+    out.roc_auc = metrics::roc_auc_ovr_macro(truth, probabilities);
     if (probe.calibration) {
         CandidateParams params;
         params.mode = CandidateMode::Conformal;
@@ -151,8 +151,8 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
         conformal.q_hat = probe.calibration->q_hat(conformal.alpha);
         conformal.min_size = set.min_size;
         conformal.max_size = set.max_size;
-        conformal.coverage = eval::set_coverage(truth, sets);
-        conformal.mean_set_size = eval::mean_set_size(sets);
+        conformal.coverage = metrics::set_coverage(truth, sets);
+        conformal.mean_set_size = metrics::mean_set_size(sets);
         out.conformal = conformal;
     }
     return out;

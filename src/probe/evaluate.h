@@ -42,7 +42,7 @@ std::vector<std::vector<std::size_t>> candidate_sets(const Probe & probe, const 
 
 // The rows of `table` to evaluate on: every row for split "all"; else the rows of that
 // split — from the table's split column, or, when the table has none and the probe made
-// its own split, the same split recomputed (make_splits with the probe's seed and
+// its own split, the same split recomputed (dataset::make_splits with the probe's seed and
 // proportions, so the same table gives the same rows). Throws Error(InvalidArgument).
 std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::FeatureTable & table,
                                          std::string_view split);

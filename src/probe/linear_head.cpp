@@ -1,7 +1,7 @@
 #include "probe/linear_head.h"
 
 #include "dermlens/error.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "common/random.h"
 
 #include <fmt/format.h>
@@ -163,7 +163,7 @@ LearningRateChoice choose_learning_rate(const Eigen::MatrixXf & train_features, 
             z.row(i).maxCoeff(&column);
             predicted[static_cast<std::size_t>(i)] = static_cast<int>(column);
         }
-        choice.validation_accuracy.push_back(eval::accuracy(val_classes, predicted));
+        choice.validation_accuracy.push_back(metrics::accuracy(val_classes, predicted));
         choice.validation_loss.push_back(cross_entropy(head, val_features, val_classes));
         const bool better = g == 0 || choice.validation_accuracy[g] > choice.validation_accuracy[best] ||
                             (choice.validation_accuracy[g] == choice.validation_accuracy[best] &&

@@ -1,8 +1,8 @@
 #include "probe/logreg.h"
 
 #include "dermlens/error.h"
-#include "eval/metrics.h"
-#include "probe/split.h"
+#include "metrics/metrics.h"
+#include "probe/sampling.h"
 
 #include <fmt/format.h>
 #include <utility>
@@ -131,7 +131,7 @@ CrossValidation cross_validate_c(const Eigen::MatrixXd & features, const std::ve
         for (std::size_t g = 0; g < grid.size(); ++g) {
             const LogRegFit fit = fit_logreg(train_x, train_y, n_classes, grid[g], options, g == 0 ? nullptr : &previous);
             previous = fit.model;
-            const double score = eval::roc_auc_ovr_macro(held_y, fit.model.probabilities(held_x));
+            const double score = metrics::roc_auc_ovr_macro(held_y, fit.model.probabilities(held_x));
             cv.mean_scores[g] += score / static_cast<double>(folds);
         }
     }

@@ -5,7 +5,7 @@
 #pragma once
 
 #include "probe/conformal.h"
-#include "probe/split.h"
+#include "dataset/split.h"
 #include "vision/feature_table.h"
 
 #include <Eigen/Core>
@@ -63,9 +63,9 @@ struct TrainingInfo {
     std::size_t shots = 0;  // per class; 0 = every training row
     std::uint64_t seed = 0;  // k-shot sampling (and the linear head's initialisation and batches)
     std::vector<std::size_t> rows_per_class;  // training rows actually used per class
-    bool split_generated = false;  // the table had no split column: make_splits(split_seed, proportions)
+    bool split_generated = false;  // the table had no split column: dataset::make_splits(split_seed, proportions)
     std::uint64_t split_seed = 0;
-    SplitProportions proportions;
+    dataset::SplitProportions proportions;
 };
 
 struct Calibration {

@@ -1,7 +1,8 @@
 #include "probe/train.h"
 
 #include "dermlens/error.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
+#include "probe/sampling.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -64,7 +65,7 @@ Prepared prepare(const vision::FeatureTable & table, const TrainParams & params,
     const auto with_split = static_cast<std::size_t>(
         std::count_if(table.splits.begin(), table.splits.end(), [](const std::string & s) { return !s.empty(); }));
     if (with_split == 0) {
-        out.splits = make_splits(table.labels, table.patient_ids, params.seed, params.proportions);
+        out.splits = dataset::make_splits(table.labels, table.patient_ids, params.seed, params.proportions);
         out.split_generated = true;
     } else if (with_split == table.size()) {
         out.splits = table.splits;
@@ -156,7 +157,7 @@ void fit_logreg_probe(Probe & probe, const Eigen::MatrixXd & x, const std::vecto
             for (std::size_t g = 0; g < h.c_grid.size(); ++g) {
                 const LogRegFit fit = fit_logreg(x, y, k, h.c_grid[g], params.solver, g == 0 ? nullptr : &previous);
                 previous = fit.model;
-                h.c_scores.push_back(eval::roc_auc_ovr_macro(val_y, fit.model.probabilities(val_x)));
+                h.c_scores.push_back(metrics::roc_auc_ovr_macro(val_y, fit.model.probabilities(val_x)));
                 if (g > 0 && h.c_scores[g] > h.c_scores[best] + 1e-12) {
                     best = g;
                 }
@@ -236,10 +237,10 @@ void TrainParams::validate() const {
 TrainReport train_probes(const vision::FeatureTable & table, const TrainParams & params, std::string_view table_name) {
     params.validate();
     const Prepared data = prepare(table, params, table_name);
-    const auto train_rows = rows_of_split(data.splits, "train");
-    const auto val_rows = rows_of_split(data.splits, "val");
-    const auto calib_rows = rows_of_split(data.splits, "calib");
-    const auto test_rows = rows_of_split(data.splits, "test");
+    const auto train_rows = dataset::rows_of_split(data.splits, "train");
+    const auto val_rows = dataset::rows_of_split(data.splits, "val");
+    const auto calib_rows = dataset::rows_of_split(data.splits, "calib");
+    const auto test_rows = dataset::rows_of_split(data.splits, "test");
     TrainReport report;
     report.split_generated = data.split_generated;
     report.train_rows = train_rows.size();

@@ -35,7 +35,7 @@ struct TrainParams {
 
     ConformalParams conformal;
     double alpha = 0.1;        // calibrated miscoverage level (1 - alpha coverage)
-    SplitProportions proportions;
+    dataset::SplitProportions proportions;
 
     std::vector<std::string> class_order;  // output order of the classes (a label set's); empty: sorted labels
     std::string label_set;                 // recorded in the probe
@@ -55,7 +55,7 @@ struct TrainReport {
     std::size_t train_rows = 0, val_rows = 0, calib_rows = 0, test_rows = 0;
 };
 
-// Every row needs a label, and either every row a split or none (then make_splits with
+// Every row needs a label, and either every row a split or none (then dataset::make_splits with
 // params.seed and params.proportions). Each class needs a training row; the calib split
 // (when not empty) needs enough rows for alpha; the linear head without a fixed learning
 // rate needs validation rows. Throws Error naming the table and the reason.

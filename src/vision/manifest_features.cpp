@@ -27,7 +27,7 @@ std::string missing_list(const std::vector<std::string> & missing) {
 
 }  // namespace
 
-FeatureTable features_for_manifest(const eval::Manifest & manifest, const EmbeddingCache & cache,
+FeatureTable features_for_manifest(const dataset::Manifest & manifest, const EmbeddingCache & cache,
                                    const EncoderIdentity & encoder) {
     std::vector<std::vector<float>> rows;
     rows.reserve(manifest.size());

@@ -3,7 +3,7 @@
 // has not encoded yet are an error that lists them.
 #pragma once
 
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
 #include "vision/embedding_cache.h"
 #include "vision/feature_table.h"
 
@@ -13,7 +13,7 @@ namespace dermlens::vision {
 // split, patient_id and the pooled feature of `encoder.kind`. Throws Error(InvalidInput)
 // listing the images that are not in the cache for this encoder (or cannot be read to be
 // hashed) and saying to run `dermlens embed` first.
-FeatureTable features_for_manifest(const eval::Manifest & manifest, const EmbeddingCache & cache,
+FeatureTable features_for_manifest(const dataset::Manifest & manifest, const EmbeddingCache & cache,
                                    const EncoderIdentity & encoder);
 
 }  // namespace dermlens::vision

@@ -1,6 +1,6 @@
 // `dermlens dataset import` end to end through the built CLI, on the dataset fixtures of
-// tests/eval/fixtures/datasets/ and the shipped knowledge base.
-#include "eval/manifest.h"
+// tests/dataset/fixtures/datasets/ and the shipped knowledge base.
+#include "dataset/manifest.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 
@@ -22,7 +22,7 @@ using dermlens::test::write_file;
 using nlohmann::json;
 using testing::HasSubstr;
 
-const fs::path kFixtures = fs::path(DERMLENS_SOURCE_DIR) / "tests" / "eval" / "fixtures" / "datasets";
+const fs::path kFixtures = fs::path(DERMLENS_SOURCE_DIR) / "tests" / "dataset" / "fixtures" / "datasets";
 
 ProcessResult import(std::vector<std::string> args) {
     args.insert(args.begin(), {DERMLENS_CLI, "dataset", "import"});
@@ -39,7 +39,7 @@ TEST(CliDatasetImport, WritesAManifestThatReadsBack) {
     EXPECT_THAT(result.out, HasSubstr("grouped by patient_id"));
     EXPECT_THAT(result.err, HasSubstr("warning: 10 images are not under"));
 
-    const dermlens::eval::Manifest manifest = dermlens::eval::read_manifest(out);
+    const dermlens::dataset::Manifest manifest = dermlens::dataset::read_manifest(out);
     ASSERT_EQ(manifest.size(), 10u);
     EXPECT_EQ(manifest.labels(), (std::vector<std::string>{"ACK", "BCC", "MEL", "NEV", "SCC", "SEK"}));
     std::map<std::string, std::set<std::string>> splits_of_patient;
@@ -56,7 +56,7 @@ TEST(CliDatasetImport, WritesAManifestThatReadsBack) {
     const auto again = import({"--format", "pad-ufes-20", "--source", (kFixtures / "pad-ufes-20").string(), "--out",
                                (dir / "again.csv").string(), "--seed", "3", "--split", "8:2"});
     ASSERT_EQ(again.exit_code, 0) << again.err;
-    const auto reread = dermlens::eval::read_manifest(dir / "again.csv");
+    const auto reread = dermlens::dataset::read_manifest(dir / "again.csv");
     for (std::size_t i = 0; i < manifest.size(); ++i) {
         EXPECT_EQ(reread.rows[i].split, manifest.rows[i].split) << "same seed, same split";
     }

@@ -6,7 +6,7 @@
 // uninterrupted run, without a duplicate sample; shards merge to the unsharded run; a sample
 // that fails is recorded and the run goes on; bad options and inputs are refused.
 #include "eval/run_store.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/testmodel.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"

@@ -1,7 +1,7 @@
 // The evaluation harness without a model: the dataset a run evaluates (labels through the
 // label set, splits grouped by patient), the runner over the run store (failures stored, done
 // items skipped, shards, a model error stopping the run with its samples kept) and the
-// configuration summaries, checked against scikit-learn (tests/eval/metrics_reference.py).
+// configuration summaries, checked against scikit-learn (tests/metrics/metrics_reference.py).
 #include "dermlens/error.h"
 #include "eval/eval_runner.h"
 #include "eval/eval_summary.h"
@@ -27,6 +27,8 @@ using dermlens::ErrorKind;
 using dermlens::test::expect_error;
 using dermlens::test::TempDir;
 using namespace dermlens::eval;
+using dermlens::metrics::MeanStd;
+using dermlens::metrics::mean_std;
 using json = nlohmann::ordered_json;
 
 const std::vector<std::string> kLabels{"melanoma", "nevus", "basal_cell_carcinoma"};
@@ -240,7 +242,7 @@ TEST(EvalSummary, GroupMetricsEqualScikitLearnPerSeedAndTheirMeanAndStd) {
                        json{{"kind", "invalid_input"}, {"message", "x"}}});
     TempDir dir("eval_summary");
     std::ofstream(dir.path() / "cases.json") << cases.dump();
-    const json expected = dermlens::test::python_reference("tests/eval/metrics_reference.py",
+    const json expected = dermlens::test::python_reference("tests/metrics/metrics_reference.py",
                                                            {(dir.path() / "cases.json").string()});
 
     const std::vector<GroupSummary> groups =

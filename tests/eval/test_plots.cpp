@@ -19,6 +19,7 @@
 namespace {
 
 namespace eval = dermlens::eval;
+namespace metrics = dermlens::metrics;
 using dermlens::ErrorKind;
 using dermlens::test::expect_error;
 
@@ -181,8 +182,8 @@ TEST(ConfusionMatrixPlot, RefusesWhatItCannotDraw) {
 
 // --- reliability diagram ---
 
-std::vector<eval::CalibrationBin> ten_bins() {
-    std::vector<eval::CalibrationBin> bins(10);
+std::vector<metrics::CalibrationBin> ten_bins() {
+    std::vector<metrics::CalibrationBin> bins(10);
     for (std::size_t b = 0; b < bins.size(); ++b) {
         bins[b] = {b / 10.0, (b + 1) / 10.0, 0, kNaN, kNaN};
     }
@@ -224,8 +225,8 @@ TEST(ReliabilityDiagram, ShowsTheEceAndIsDeterministic) {
 TEST(ReliabilityDiagram, AcceptsReliabilityBinsOutputAndRefusesInvalidBins) {
     const std::vector<double> confidence{0.95, 0.9, 0.6, 0.3};
     const std::vector<bool> correct{true, true, false, true};
-    const auto bins = eval::reliability_bins(confidence, correct, 15);  // empty bins hold NaN
-    EXPECT_EQ(eval::reliability_diagram(bins, eval::expected_calibration_error(bins), "ok").cols, 620);
+    const auto bins = metrics::reliability_bins(confidence, correct, 15);  // empty bins hold NaN
+    EXPECT_EQ(eval::reliability_diagram(bins, metrics::expected_calibration_error(bins), "ok").cols, 620);
     expect_error([] { eval::reliability_diagram({}, 0.1, "t"); }, ErrorKind::InvalidArgument, {"no bins"});
     auto bad = ten_bins();
     bad[2] = {0.2, 0.3, 4, 0.25, kNaN};

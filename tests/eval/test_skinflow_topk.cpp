@@ -3,7 +3,7 @@
 // acceptable and too broad parents, siblings, unrelated and unknown names, and the rank of the
 // first correct diagnosis. Then the protocol's summary of recorded samples: graded Top-k and
 // the top-1 grades per seed, mean ± std, the tables and the curve.
-#include "eval/graded_diagnosis.h"
+#include "metrics/graded_diagnosis.h"
 #include "eval/protocol.h"
 #include "support/temp_dir.h"
 
@@ -19,10 +19,10 @@
 namespace {
 
 namespace fs = std::filesystem;
-using dermlens::eval::first_correct_rank;
-using dermlens::eval::Grade;
-using dermlens::eval::grade_diagnosis;
-using dermlens::eval::GradedDiagnosis;
+using dermlens::metrics::first_correct_rank;
+using dermlens::metrics::Grade;
+using dermlens::metrics::grade_diagnosis;
+using dermlens::metrics::GradedDiagnosis;
 using json = nlohmann::ordered_json;
 
 const dermlens::kb::KnowledgeBase & shipped_kb() {
@@ -95,8 +95,8 @@ TEST(GradeDiagnosis, UnknownNamesAreUnrelatedWithoutCondition) {
 
 TEST(GradeDiagnosis, CorrectGradesArePaper003s) {
     std::vector<std::string> correct;
-    for (const Grade grade : dermlens::eval::kGrades) {
-        if (dermlens::eval::is_correct(grade)) {
+    for (const Grade grade : dermlens::metrics::kGrades) {
+        if (dermlens::metrics::is_correct(grade)) {
             correct.emplace_back(grade_name(grade));
         }
     }

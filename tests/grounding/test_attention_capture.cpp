@@ -5,7 +5,7 @@
 #include "dermlens/error.h"
 #include "grounding/attention_map.h"
 #include "image/image.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/lesion_png.h"
 #include "model/llama_test_support.h"
 #include "model/testmodel.h"

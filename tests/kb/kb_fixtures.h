@@ -3,7 +3,7 @@
 // exactly one defect.
 #pragma once
 
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include <filesystem>
 #include <string>

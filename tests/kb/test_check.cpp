@@ -1,7 +1,7 @@
 // KnowledgeBase::check on the broken fixtures: each adds exactly one defect to
 // mini/kb, and check() reports exactly that one, naming the file and the id or label.
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "kb_fixtures.h"
 
 #include <gmock/gmock.h>

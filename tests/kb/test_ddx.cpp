@@ -1,5 +1,5 @@
 // DDx neighbours and ResolveDDXNeighbor (paper 002, algorithm 4): each branch, on mini/kb.
-#include "kb/ddx.h"
+#include "dermlens/kb/ddx.h"
 
 #include "kb_fixtures.h"
 

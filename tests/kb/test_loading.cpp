@@ -1,7 +1,7 @@
 // KnowledgeBase::load: files refused on their own (Error(InvalidInput) naming the
 // file and the JSON location) and the override rules of --kb overlays.
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "kb_fixtures.h"
 
 #include <gmock/gmock.h>

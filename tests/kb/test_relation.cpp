@@ -1,5 +1,5 @@
 // relation(predicted, truth): each outcome of SkinFlow's graded evaluation (paper 003, 4.1.4).
-#include "kb/relation.h"
+#include "dermlens/kb/relation.h"
 
 #include "dermlens/error.h"
 #include "kb_fixtures.h"

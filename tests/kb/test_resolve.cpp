@@ -1,7 +1,7 @@
 // KnowledgeBase::resolve: ids, names, synonyms and dataset labels in any case,
 // punctuation, plural or British spelling; unknown names with suggestions.
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "kb_fixtures.h"
 
 #include <gmock/gmock.h>

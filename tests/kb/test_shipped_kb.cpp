@@ -1,6 +1,6 @@
 // The knowledge base dermlens ships (data/kb/): sound, with the label-set sizes
 // the datasets define, and the names of issue 3 resolving.
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>

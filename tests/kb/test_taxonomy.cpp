@@ -1,6 +1,6 @@
 // Taxonomy queries and the malignancy that inherits down the tree, on mini/kb.
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "kb_fixtures.h"
 
 #include <gmock/gmock.h>

@@ -1,6 +1,6 @@
 // Free answers read back to one option, in every prompt style; what is not one option
 // stays unparseable.
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "pipeline/answer_parse.h"
 
 #include <gtest/gtest.h>

@@ -4,7 +4,7 @@
 // After an intended change of wording, regenerate them and review the diff:
 //   DERMLENS_UPDATE_GOLDEN=1 ./build/bin/test_prompt
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "pipeline/prompt.h"
 
 #include <gtest/gtest.h>

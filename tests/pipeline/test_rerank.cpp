@@ -5,7 +5,7 @@
 // weight, and the same inputs give the same report.
 #include "dermlens/error.h"
 #include "image/image.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "model/lesion_png.h"
 #include "model/testmodel.h"
 #include "model/vlm.h"

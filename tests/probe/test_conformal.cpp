@@ -15,7 +15,7 @@
 #include "dermlens/error.h"
 #include "probe/conformal.h"
 #include "probe/logreg.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "common/random.h"
 #include "synthetic.h"
 
@@ -29,7 +29,7 @@ namespace {
 
 using namespace dermlens::probe;
 using dermlens::shuffle;
-namespace eval = dermlens::eval;
+namespace metrics = dermlens::metrics;
 using dermlens::test::gaussian_classes;
 using testing::ElementsAre;
 
@@ -117,7 +117,7 @@ TEST(Conformal, CoversOneMinusAlphaOverRandomSplits) {
     const std::size_t n = 500;
     const std::size_t m = 1500;
     const std::size_t splits = 250;
-    std::printf("pool accuracy %.3f\n", eval::accuracy(truth, eval::argmax_rows(proba)));
+    std::printf("pool accuracy %.3f\n", metrics::accuracy(truth, metrics::argmax_rows(proba)));
     for (const ConformalParams params : {ConformalParams{}, ConformalParams{ConformalScore::Raps, 0.01, 2}}) {
         for (const double alpha : {0.05, 0.1, 0.2}) {
             std::mt19937_64 rng(2024);
@@ -152,7 +152,7 @@ TEST(Conformal, CoversOneMinusAlphaOverRandomSplits) {
             const double mm = static_cast<double>(m);
             const double variance = expected * (1 - expected) * (a + b + mm) / ((a + b + 1) * mm);
             const double standard_error = std::sqrt(variance / static_cast<double>(splits));
-            const eval::MeanStd coverage = eval::mean_std(coverages);
+            const metrics::MeanStd coverage = metrics::mean_std(coverages);
             const std::size_t bound = beta_binomial_lower_quantile(m, a, b, 1e-6);
             std::printf("%s alpha %.2f: mean coverage %.4f (theory %.4f, s.e. %.4f), split std %.4f, lowest %.4f "
                         "(bound %.4f), mean set size %.2f\n",

@@ -2,7 +2,7 @@
 // validation rows, determinism per seed.
 #include "dermlens/error.h"
 #include "probe/linear_head.h"
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "synthetic.h"
 
 #include <gtest/gtest.h>
@@ -10,11 +10,11 @@
 namespace {
 
 using namespace dermlens::probe;
-namespace eval = dermlens::eval;
+namespace metrics = dermlens::metrics;
 using dermlens::test::gaussian_classes;
 
 double head_accuracy(const LinearHead & head, const Eigen::MatrixXf & x, const std::vector<int> & y) {
-    return eval::accuracy(y, eval::argmax_rows(head.logits(x).cast<double>()));
+    return metrics::accuracy(y, metrics::argmax_rows(head.logits(x).cast<double>()));
 }
 
 TEST(LinearHead, FitsSeparableData) {

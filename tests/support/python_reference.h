@@ -12,7 +12,7 @@
 
 namespace dermlens::test {
 
-// `script` is relative to the source tree, e.g. "tests/eval/metrics_reference.py". A script that
+// `script` is relative to the source tree, e.g. "tests/metrics/metrics_reference.py". A script that
 // fails throws, with its stderr, so the test reports the Python error rather than a JSON parse error.
 inline nlohmann::json python_reference(const std::string & script, const std::vector<std::string> & args) {
     std::vector<std::string> argv = {DERMLENS_PYTHON, std::string(DERMLENS_SOURCE_DIR) + "/" + script};

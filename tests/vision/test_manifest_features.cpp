@@ -2,7 +2,7 @@
 // and the error that lists the images `dermlens embed` has not encoded yet.
 #include "common/hash.h"
 #include "dermlens/error.h"
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
 #include "support/temp_dir.h"
 #include "vision/embedding_cache.h"
 #include "vision/manifest_features.h"
@@ -71,7 +71,7 @@ TEST_F(ManifestFeatures, OneRowPerManifestRowInOrder) {
     cache_image(cache, "a.jpg", 1);
     cache_image(cache, "b.jpg", 2);
     cache_image(cache, "c.jpg", 3);
-    const auto manifest = dermlens::eval::read_manifest(dir_ / "m.csv");
+    const auto manifest = dermlens::dataset::read_manifest(dir_ / "m.csv");
 
     const auto table = features_for_manifest(manifest, cache, encoder(FeatureKind::EncoderMean));
     EXPECT_EQ(table.encoder, encoder(FeatureKind::EncoderMean));
@@ -94,7 +94,7 @@ TEST_F(ManifestFeatures, ImagesNotInTheCacheAreListed) {
     EmbeddingCache cache(dir_ / "e.sqlite");
     cache_image(cache, "b.jpg", 2);
     std::filesystem::remove(dir_ / "img" / "c.jpg");
-    const auto manifest = dermlens::eval::read_manifest(dir_ / "m.csv");
+    const auto manifest = dermlens::dataset::read_manifest(dir_ / "m.csv");
     try {
         features_for_manifest(manifest, cache, encoder(FeatureKind::EncoderMean));
         FAIL() << "expected an error";

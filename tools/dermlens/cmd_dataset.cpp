@@ -6,8 +6,8 @@
 #include "kb_options.h"
 
 #include "dermlens/error.h"
-#include "eval/dataset.h"
-#include "eval/manifest_write.h"
+#include "dataset/dataset.h"
+#include "dataset/manifest_write.h"
 
 #include <fmt/format.h>
 
@@ -35,11 +35,11 @@ struct DatasetImportOptions {
     std::string view = "both";
 
     // Throws Error(InvalidArgument) for a bad format, split, view or image folder.
-    eval::ImportOptions validate() const {
-        eval::ImportOptions options;
-        options.format = eval::parse_dataset_format(format);
-        options.split = eval::parse_split_ratio(split);
-        options.view = eval::parse_derm7pt_view(view);
+    dataset::ImportOptions validate() const {
+        dataset::ImportOptions options;
+        options.format = dataset::parse_dataset_format(format);
+        options.split = dataset::parse_split_ratio(split);
+        options.view = dataset::parse_derm7pt_view(view);
         if (!images.empty() && !fs::is_directory(images)) {
             throw Error(ErrorKind::InvalidArgument, fmt::format("--images '{}': no such folder", images));
         }
@@ -53,7 +53,7 @@ struct DatasetImportOptions {
     }
 };
 
-std::map<std::string, std::size_t> label_counts(const eval::Manifest & manifest) {
+std::map<std::string, std::size_t> label_counts(const dataset::Manifest & manifest) {
     std::map<std::string, std::size_t> counts;
     for (const auto & row : manifest.rows) {
         ++counts[row.label];
@@ -69,8 +69,8 @@ std::string counts_text(const std::map<std::string, std::size_t> & counts) {
     return fmt::format("{}", fmt::join(parts, ", "));
 }
 
-void print_text(const DatasetImportOptions & options, const std::string & label_set, const eval::ImportResult & result) {
-    const eval::ImportReport & report = result.report;
+void print_text(const DatasetImportOptions & options, const std::string & label_set, const dataset::ImportResult & result) {
+    const dataset::ImportReport & report = result.report;
     fmt::print("dataset import: {} '{}' -> manifest '{}'\n", options.format, options.source, options.out);
     fmt::print("  rows: {} read, {} imported, {} skipped\n", report.rows_read, result.manifest.size(), report.skipped());
     if (!report.skipped_labels.empty()) {
@@ -83,8 +83,8 @@ void print_text(const DatasetImportOptions & options, const std::string & label_
 }
 
 ordered_json report_json(const DatasetImportOptions & options, const std::string & label_set,
-                         const eval::ImportResult & result) {
-    const eval::ImportReport & report = result.report;
+                         const dataset::ImportResult & result) {
+    const dataset::ImportReport & report = result.report;
     return {{"format", options.format},
             {"source", options.source},
             {"out", options.out},
@@ -101,12 +101,12 @@ ordered_json report_json(const DatasetImportOptions & options, const std::string
 }
 
 int run_dataset_import(const DatasetImportOptions & options) {
-    const eval::ImportOptions import_options = options.validate();
+    const dataset::ImportOptions import_options = options.validate();
     const kb::KnowledgeBase base = options.kb.load();
-    const eval::ImportResult result = eval::import_dataset(base, import_options);
-    eval::write_manifest_csv(result.manifest, options.out);
+    const dataset::ImportResult result = dataset::import_dataset(base, import_options);
+    dataset::write_manifest_csv(result.manifest, options.out);
     const std::string label_set =
-        options.label_set.empty() ? std::string(eval::native_label_set(import_options.format)) : options.label_set;
+        options.label_set.empty() ? std::string(dataset::native_label_set(import_options.format)) : options.label_set;
     if (options.kb.json) {
         print_json(report_json(options, label_set, result));
     } else {
@@ -127,7 +127,7 @@ void register_dataset_import(CLI::App & dataset, std::vector<Command> & commands
     auto * app = dataset.add_subcommand(
         "import", "Read a public dataset's own files and write a manifest with the label set's labels and a split");
     app->add_option("--format", options->format,
-                    fmt::format("Dataset format: {}", fmt::join(eval::dataset_format_names(), ", ")))
+                    fmt::format("Dataset format: {}", fmt::join(dataset::dataset_format_names(), ", ")))
         ->required();
     app->add_option("--source", options->source,
                     "The dataset's main file (HAM10000_metadata.csv, metadata.csv, ...) or the folder holding its files")

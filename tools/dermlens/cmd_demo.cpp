@@ -5,9 +5,7 @@
 #include "diagnose_flow.h"
 
 #include "common/data_dir.h"
-#include "common/hash.h"
 #include "model/testmodel.h"
-#include "model/vlm.h"
 
 #include <algorithm>
 #include <cstdint>
@@ -98,24 +96,22 @@ std::vector<std::uint8_t> generated_lesion(int size) {
 
 int run_demo(const DemoOptions & options) {
     const std::filesystem::path image = options.image.empty() ? first_image(class_folders()) : std::filesystem::path(options.image);
-    const pipeline::ClinicalContext context = options.context.context();
+    const ClinicalContext context = options.context.context();
     ClassOptions classes;
     classes.label_set = std::string(kLabelSet);
 
     const testmodel::Files files = demo_model(options.weights_seed);
-    PipelineSession session(files.model.string(), files.mmproj.string(), options.runtime, options.decision, classes, "");
+    DiagnoseSession session(files.model.string(), files.mmproj.string(), options.runtime, options.decision, classes, "");
     if (!image.empty()) {
         return diagnose_and_print(
             session, command_line_inputs({image.string()}, context),
             [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, kNotice);
     }
     constexpr int kSize = 448;
-    const auto pixels = generated_lesion(kSize);
-    const std::string sha256 = sha256_bytes(pixels);
+    const Image generated = Image::from_rgb(kSize, kSize, generated_lesion(kSize), "generated-lesion-448x448");
     return diagnose_and_print(
-        session, {{"generated-lesion-448x448", "", context, "", std::nullopt, ""}},
-        [&](const ImageInput & input) { return session.diagnose_pixels(input, sha256, {kSize, kSize, pixels.data()}); },
-        options.runtime.json, kNotice);
+        session, {{generated.name(), "", context, "", std::nullopt, ""}},
+        [&](const ImageInput & input) { return session.diagnose(input, generated); }, options.runtime.json, kNotice);
 }
 
 }  // namespace

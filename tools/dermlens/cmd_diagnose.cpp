@@ -11,7 +11,7 @@
 #include "diagnose_flow.h"
 
 #include "dermlens/error.h"
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
 
 #include <memory>
 
@@ -46,14 +46,14 @@ struct DiagnoseOptions {
 
 int run_diagnose(const DiagnoseOptions & options) {
     options.validate();
-    const pipeline::ClinicalContext context = options.context.context();
+    const ClinicalContext context = options.context.context();
     std::vector<ImageInput> inputs = options.manifest.empty()
                                          ? command_line_inputs(options.images, context)
-                                         : manifest_inputs(eval::read_manifest(options.manifest), context);
+                                         : manifest_inputs(dataset::read_manifest(options.manifest), context);
     if (!options.attention.mask.empty()) {
         inputs.front().mask = options.attention.mask;
     }
-    PipelineSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
+    DiagnoseSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
                             options.cache, options.attention);
     return diagnose_and_print(
         session, inputs, [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, "");

@@ -5,15 +5,14 @@
 // embeddings are stored in one transaction, so an interrupted run resumes where it
 // stopped. Images that cannot be used are reported and the others still run. When every
 // image is cached already, no model is loaded at all (docs/embeddings.md).
+#include "cli_errors.h"
 #include "commands.h"
 #include "diagnose_flow.h"
 #include "progress.h"
 
 #include "common/hash.h"
 #include "dermlens/error.h"
-#include "eval/manifest.h"
-#include "image/image.h"
-#include "model/vlm.h"
+#include "dataset/manifest.h"
 #include "vision/embedding_cache.h"
 #include "vision/encoder_identity.h"
 #include "vision/feature_table.h"
@@ -75,10 +74,11 @@ struct Outcome {
 
 class Embedder {
 public:
-    Embedder(const EmbedOptions & options, const eval::Manifest & manifest, vision::EmbeddingCache & cache,
+    Embedder(const EmbedOptions & options, const dataset::Manifest & manifest, vision::EmbeddingCache & cache,
              const vision::EncoderIdentity & identity)
         : options_(options), manifest_(manifest), cache_(cache), identity_(identity),
-          params_(options.runtime.vlm_params(options.model, options.mmproj)) {}
+          params_(engine_params(options.model, options.mmproj, options.runtime, {}, {}, cache.path().string(), false)),
+          limits_(options.runtime.limits()) {}
 
     Outcome run() {
         const auto start = Clock::now();
@@ -93,7 +93,7 @@ public:
 
 private:
     void embed_row(std::size_t i, ProgressLine & progress) {
-        const eval::ManifestRow & row = manifest_.rows[i];
+        const dataset::ManifestRow & row = manifest_.rows[i];
         const auto start = Clock::now();
         try {
             const std::string sha256 = sha256_file(row.image);
@@ -101,28 +101,25 @@ private:
                 ++outcome_.cached;
                 return;
             }
-            const image::RgbImage rgb = image::load_image(
-                row.image, image::DecodeLimits{static_cast<std::uint64_t>(options_.runtime.max_megapixels * 1e6)});
-            const model::ImageEncoding encoding = vlm().encode({rgb.width, rgb.height, rgb.rgb.data()});
-            cache_.put(sha256, identity_, encoding);
+            const EncodedImage encoded = engine().encode(Image::from_file(row.image, limits_));  // stored in the cache
             ++outcome_.encoded;
-            outcome_.encode_ms += encoding.encode_ms;
+            outcome_.encode_ms += encoded.encode_ms();
             outcome_.encoded_s += std::chrono::duration<double>(Clock::now() - start).count();
         } catch (const Error & e) {
-            if (e.kind() == ErrorKind::InvalidModel || e.kind() == ErrorKind::InvalidArgument) {
+            if (stops_batch(e)) {
                 throw;  // the model or the options, not this image: every other image would fail alike
             }
-            outcome_.failures.push_back({i, e.what()});
-            progress.message(fmt::format("dermlens: error: {}: {}", manifest_.where(row), e.what()));
+            outcome_.failures.push_back({i, cli_message(e)});
+            progress.message(fmt::format("dermlens: error: {}: {}", manifest_.where(row), cli_message(e)));
         }
     }
 
     // Loaded on the first image that needs the encoder: a fully cached manifest loads nothing.
-    model::Vlm & vlm() {
-        if (!vlm_) {
-            vlm_ = std::make_unique<model::Vlm>(params_);
+    Engine & engine() {
+        if (!engine_) {
+            engine_ = std::make_unique<Engine>(params_);
         }
-        return *vlm_;
+        return *engine_;
     }
 
     std::string counts() const {
@@ -133,21 +130,22 @@ private:
     double rate() const { return outcome_.encoded_s > 0 ? static_cast<double>(outcome_.encoded) / outcome_.encoded_s : 0.0; }
 
     const EmbedOptions & options_;
-    const eval::Manifest & manifest_;
+    const dataset::Manifest & manifest_;
     vision::EmbeddingCache & cache_;
     const vision::EncoderIdentity & identity_;
-    model::VlmParams params_;
-    std::unique_ptr<model::Vlm> vlm_;
+    EngineParams params_;
+    DecodeLimits limits_;
+    std::unique_ptr<Engine> engine_;
     Outcome outcome_;
 };
 
 // The manifest without the rows that failed: what can be exported.
-eval::Manifest without_failures(const eval::Manifest & manifest, const std::vector<Failure> & failures) {
+dataset::Manifest without_failures(const dataset::Manifest & manifest, const std::vector<Failure> & failures) {
     std::set<std::size_t> failed;
     for (const auto & failure : failures) {
         failed.insert(failure.row);
     }
-    eval::Manifest kept = manifest;
+    dataset::Manifest kept = manifest;
     kept.rows.clear();
     for (std::size_t i = 0; i < manifest.size(); ++i) {
         if (!failed.count(i)) {
@@ -157,7 +155,7 @@ eval::Manifest without_failures(const eval::Manifest & manifest, const std::vect
     return kept;
 }
 
-void print_text(const eval::Manifest & manifest, const vision::EmbeddingCache & cache,
+void print_text(const dataset::Manifest & manifest, const vision::EmbeddingCache & cache,
                 const vision::EncoderIdentity & identity, const Outcome & outcome) {
     std::printf("embed: %zu images: %zu encoded, %zu cached, %zu failed (%.1f s)\n", manifest.size(), outcome.encoded,
                 outcome.cached, outcome.failures.size(), outcome.seconds);
@@ -171,7 +169,7 @@ void print_text(const eval::Manifest & manifest, const vision::EmbeddingCache & 
     }
 }
 
-nlohmann::ordered_json summary_json(const eval::Manifest & manifest, const vision::EmbeddingCache & cache,
+nlohmann::ordered_json summary_json(const dataset::Manifest & manifest, const vision::EmbeddingCache & cache,
                                     const vision::EncoderIdentity & identity, const Outcome & outcome) {
     nlohmann::ordered_json failures = nlohmann::ordered_json::array();
     for (const auto & failure : outcome.failures) {
@@ -191,7 +189,7 @@ nlohmann::ordered_json summary_json(const eval::Manifest & manifest, const visio
 int run_embed(const EmbedOptions & options) {
     options.validate();
     const vision::FeatureKind kind = vision::parse_feature_kind(options.kind);
-    const eval::Manifest manifest = eval::read_manifest(options.manifest);
+    const dataset::Manifest manifest = dataset::read_manifest(options.manifest);
     const vision::EncoderIdentity identity = vision::encoder_identity(options.mmproj, kind);
     vision::EmbeddingCache cache(options.cache_path());
 

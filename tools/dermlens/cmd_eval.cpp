@@ -64,7 +64,16 @@ struct EvalOptions {
         params.manifest = manifest;
         params.label_set = classes.label_set;
         params.kb_overlays.assign(classes.kb_overlays.begin(), classes.kb_overlays.end());
-        params.vlm = runtime.vlm_params(model, mmproj);
+        const EngineParams engine = engine_params(model, mmproj, runtime, {}, {}, "", false);
+        params.vlm.model_path = engine.model;
+        params.vlm.mmproj_path = engine.mmproj;
+        params.vlm.threads = engine.threads;
+        params.vlm.context_size = engine.context_size;
+        params.vlm.batch_size = engine.batch_size;
+        params.vlm.text_flash_attention = engine.flash_attention;
+        params.vlm.vision_flash_attention = engine.vision_flash_attention;
+        params.vlm.log = engine.log;
+        params.vlm.max_tokens = runtime.max_tokens;
         params.cache = no_cache ? fs::path() : cache.empty() ? vision::default_cache_path() : fs::path(cache);
         params.seeds = seeds;
         params.seed = runtime.seed;

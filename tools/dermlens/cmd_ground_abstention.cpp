@@ -44,10 +44,10 @@ json abstention_row(GroundSession & session, const ImageInput & input, const std
         write_png(*out_dir / relative, masked, grounding::ChannelOrder::Rgb);
         row["masked_image"] = relative.string();
     }
-    const model::ImageEncoding encoding = session.encode(masked);
+    const EncodedImage encoding = session.encode(masked);
     json strategies = json::object();
     for (std::size_t i = 0; i < session.strategies().size(); ++i) {
-        strategies[session.strategies()[i]] = decision_json(session.diagnose(i, encoding, input, image_seed(image.sha256)));
+        strategies[session.strategies()[i]] = decision_json(session.diagnose(i, encoding, input, image.sha256));
     }
     row["strategies"] = std::move(strategies);
     return row;

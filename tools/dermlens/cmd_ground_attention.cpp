@@ -56,12 +56,12 @@ public:
     json row(const ImageInput & input) {
         const LoadedImage image = session_.load(input);
         const grounding::LesionMask mask = grounding::lesion_mask(image.rgb, mask_spec(input));
-        const model::ImageEncoding encoding = session_.encode(image.rgb);
+        const EncodedImage encoding = session_.encode(image.rgb);
         std::vector<MapStats> image_stats(session_.strategies().size());
         json strategies = json::object();
         for (std::size_t i = 0; i < session_.strategies().size(); ++i) {
             const std::string & strategy = session_.strategies()[i];
-            const pipeline::RerankResult result = session_.diagnose(i, encoding, input, image_seed(image.sha256));
+            const pipeline::RerankResult result = session_.diagnose(i, encoding, input, image.sha256);
             if (!result.attention) {
                 throw Error(ErrorKind::Runtime, fmt::format("strategy {} captured no attention", strategy));
             }
@@ -195,7 +195,7 @@ void write_histogram_plot(const fs::path & path,
 
 int run_attention(AttentionCommandOptions options) {
     options.attention.attention = true;  // what this command is for
-    GroundSetup setup{parse_strategy_list(options.strategies), false, options.attention.reduction()};
+    GroundSetup setup{parse_strategy_list(options.strategies), false, options.attention};
     const std::vector<ImageInput> inputs = ground_inputs(options.ground);
     GroundSession session(options.ground, std::move(setup));
     const fs::path out = prepare_out_dir(options.ground.out);

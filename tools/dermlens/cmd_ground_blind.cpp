@@ -31,7 +31,7 @@ class GreyEncodings {
 public:
     explicit GreyEncodings(GroundSession & session) : session_(session) {}
 
-    const model::ImageEncoding & of_size(int width, int height) {
+    const EncodedImage & of_size(int width, int height) {
         const auto key = std::make_pair(width, height);
         auto found = encodings_.find(key);
         if (found == encodings_.end()) {
@@ -43,12 +43,12 @@ public:
 
 private:
     GroundSession & session_;
-    std::map<std::pair<int, int>, model::ImageEncoding> encodings_;
+    std::map<std::pair<int, int>, EncodedImage> encodings_;
 };
 
 json blind_row(GroundSession & session, GreyEncodings & grey, const ImageInput & input) {
     const LoadedImage image = session.load(input);
-    const std::uint64_t seed = image_seed(image.sha256);  // the same option order for both
+    const std::string & seed = image.sha256;  // the same option order for both
     const pipeline::RerankResult photo = session.diagnose(0, session.encode(image.rgb), input, seed);
     const pipeline::RerankResult blank = session.diagnose(0, grey.of_size(image.rgb.cols, image.rgb.rows), input, seed);
     const bool same = photo.final && blank.final && photo.final->label == blank.final->label;

@@ -1,7 +1,7 @@
 // dermlens kb relation PRED TRUTH: exact, synonym, subclass, parent, sibling or unrelated
 #include "kb_options.h"
 
-#include "kb/relation.h"
+#include "dermlens/kb/relation.h"
 
 #include <fmt/format.h>
 

@@ -94,7 +94,7 @@ ordered_json evaluation_json(const probe::Evaluation & e) {
     return out;
 }
 
-ordered_json mean_std_json(const eval::MeanStd & value) {
+ordered_json mean_std_json(const metrics::MeanStd & value) {
     return {{"mean", number_or_null(value.mean)}, {"std", number_or_null(value.std)}};
 }
 
@@ -118,7 +118,7 @@ void print_evaluation_summary(const std::vector<probe::Evaluation> & evaluations
         for (const auto & e : evaluations) {
             values.push_back(metric.value(e));
         }
-        const eval::MeanStd summary = eval::mean_std(values);
+        const metrics::MeanStd summary = metrics::mean_std(values);
         fmt::print("  {:<40} {} ± {}\n", metric.label(evaluations.front()), shown(metric, summary.mean),
                    shown(metric, summary.std));
     }
@@ -136,7 +136,7 @@ ordered_json evaluation_summary_json(const std::vector<probe::Evaluation> & eval
         for (const auto & e : evaluations) {
             values.push_back(metric.value(e));
         }
-        out[metric.key] = mean_std_json(eval::mean_std(values));
+        out[metric.key] = mean_std_json(metrics::mean_std(values));
     }
     return out;
 }

@@ -6,7 +6,7 @@
 #include "probe_options.h"
 
 #include "dermlens/error.h"
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 #include "probe/train.h"
 #include "vision/feature_table.h"
 

@@ -4,12 +4,15 @@
 // pipeline on the manifest's validation images, collects the probe's and the VLM's
 // probabilities over each image's candidates, picks the weight of the grid with the best
 // accuracy and stores it in the probe (Probe::fusion), which `diagnose` then fuses with.
+#include "cli_errors.h"
 #include "commands.h"
 #include "diagnose_flow.h"
 
 #include "dermlens/error.h"
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
+#include "pipeline/prompt.h"
 #include "probe/fusion.h"
+#include "probe/probe.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -50,7 +53,7 @@ struct TuneOptions {
 // The manifest's rows of `split`, each labelled with one of the probe's classes. Throws
 // Error(InvalidInput) when the manifest has no split column, no row of that split, or a
 // row whose label the probe does not know (naming the line).
-eval::Manifest split_rows(const eval::Manifest & manifest, const std::string & split, const probe::Probe & probe) {
+dataset::Manifest split_rows(const dataset::Manifest & manifest, const std::string & split, const probe::Probe & probe) {
     const bool has_splits =
         std::any_of(manifest.rows.begin(), manifest.rows.end(), [](const auto & row) { return !row.split.empty(); });
     if (!has_splits) {
@@ -59,7 +62,7 @@ eval::Manifest split_rows(const eval::Manifest & manifest, const std::string & s
                                 "rows marked '{}')",
                                 manifest.source.string(), split));
     }
-    eval::Manifest kept = manifest;
+    dataset::Manifest kept = manifest;
     kept.rows.clear();
     for (const auto & row : manifest.rows) {
         if (row.split != split) {
@@ -79,10 +82,10 @@ eval::Manifest split_rows(const eval::Manifest & manifest, const std::string & s
 }
 
 // The probe's and the VLM's probabilities over the image's candidates, and where its true class is among them.
-probe::FusionExample fusion_example(const pipeline::RerankResult & result, const std::string & truth) {
+probe::FusionExample fusion_example(const Diagnosis & diagnosis, const std::string & truth) {
     probe::FusionExample example;
-    for (std::size_t i = 0; i < result.candidates.size(); ++i) {
-        const pipeline::CandidateScore & candidate = result.candidates[i];
+    for (std::size_t i = 0; i < diagnosis.candidates.size(); ++i) {
+        const CandidateScore & candidate = diagnosis.candidates[i];
         example.probe.push_back(candidate.probe.value());  // set for every candidate when the pipeline has a probe
         example.vlm.push_back(candidate.vlm);
         if (candidate.label == truth) {
@@ -103,10 +106,10 @@ void print_table(const probe::FusionChoice & choice) {
 int run_tune(const TuneOptions & options) {
     options.validate();
     const probe::Probe probe_file = probe::load_probe(options.decision.probe);
-    const eval::Manifest validation = split_rows(eval::read_manifest(options.manifest), options.split, probe_file);
+    const dataset::Manifest validation = split_rows(dataset::read_manifest(options.manifest), options.split, probe_file);
     const std::vector<ImageInput> inputs = manifest_inputs(validation, {});
 
-    PipelineSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
+    DiagnoseSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
                             options.cache);
     std::vector<probe::FusionExample> examples;
     std::size_t failed = 0;
@@ -114,10 +117,13 @@ int run_tune(const TuneOptions & options) {
         const ImageReport report = session.diagnose(input);
         if (report.error) {
             ++failed;
-            std::fprintf(stderr, "dermlens: error: %s\n", report.error->what());
+            std::fprintf(stderr, "dermlens: error: %s\n", cli_message(*report.error).c_str());
+            if (stops_batch(*report.error)) {
+                throw *report.error;
+            }
             continue;
         }
-        examples.push_back(fusion_example(*report.result, input.label));
+        examples.push_back(fusion_example(*report.diagnosis, input.label));
     }
     if (examples.empty()) {
         throw Error(ErrorKind::InvalidInput, fmt::format("no image of split '{}' of manifest '{}' could be diagnosed: "
@@ -126,17 +132,18 @@ int run_tune(const TuneOptions & options) {
     }
     const probe::FusionChoice choice = probe::choose_fusion_weight(examples);
 
-    probe::Probe tuned = *session.probe();
+    const EngineInfo engine = session.engine().info();
+    probe::Probe tuned = probe_file;
     tuned.fusion = probe::Fusion{choice.weight,
-                                 std::string(pipeline::strategy_name(session.params().strategy)),
-                                 session.model_file().sha256,
+                                 std::string(pipeline::strategy_name(pipeline::parse_strategy(options.decision.strategy))),
+                                 engine.model.sha256,
                                  choice.rows,
                                  choice.grid,
                                  choice.accuracy};
     probe::save_probe(tuned, options.out_path());
 
     std::fprintf(stderr, "tune: %zu images: %zu encoded, %zu from the embedding cache, %zu failed\n", inputs.size(),
-                 session.encoded(), session.from_cache(), failed);
+                 engine.encoder_runs, engine.cache_hits, failed);
     if (options.runtime.json) {
         json grid = json::array();
         for (std::size_t i = 0; i < choice.grid.size(); ++i) {

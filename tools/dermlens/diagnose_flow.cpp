@@ -1,16 +1,12 @@
 #include "diagnose_flow.h"
 
-#include "common/hash.h"
-#include "grounding/lesion_mask.h"
-#include "image/image.h"
+#include "cli_errors.h"
 #include "pipeline/direct.h"
-#include "pipeline/rerank_report.h"
 
 #include <fmt/format.h>
 
 #include <algorithm>
 #include <charconv>
-#include <cstring>
 #include <cstdio>
 #include <thread>
 
@@ -33,19 +29,8 @@ int parse_whole_number(const std::string & text, const std::string & what, const
 constexpr const char * kAgeExpected = "a whole number of years, 0 to 120";
 constexpr const char * kFitzpatrickExpected = "a Fitzpatrick skin type, 1 to 6";
 
-json file_json(const FileDigest & file) {
-    return {{"path", file.path.string()}, {"sha256", file.sha256}};
-}
-
-std::vector<fs::path> kb_folders(const std::vector<std::string> & overlays) {
-    std::vector<fs::path> dirs{kb::KnowledgeBase::shipped_dir()};
-    for (const auto & dir : overlays) {
-        if (!fs::is_directory(dir)) {
-            throw Error(ErrorKind::InvalidArgument, fmt::format("--kb '{}': no such folder", dir));
-        }
-        dirs.emplace_back(dir);
-    }
-    return dirs;
+void print_to_stderr(std::string_view line) {
+    std::fwrite(line.data(), 1, line.size(), stderr);
 }
 
 }  // namespace
@@ -58,30 +43,28 @@ std::string heatmap_folder_name(const std::string & image_name) {
     return name.empty() ? "image" : name;
 }
 
-std::uint64_t image_seed(const std::string & sha256) {
-    std::uint64_t seed = 0;
-    std::from_chars(sha256.data(), sha256.data() + std::min<std::size_t>(16, sha256.size()), seed, 16);
-    return seed;
-}
-
-model::VlmParams RuntimeOptions::vlm_params(const std::filesystem::path & model,
-                                            const std::filesystem::path & mmproj) const {
-    if (!(max_megapixels > 0)) {
-        throw Error(ErrorKind::InvalidArgument, "--max-megapixels must be positive");
-    }
-    model::VlmParams params;
-    params.model_path = model;
-    params.mmproj_path = mmproj;
+void RuntimeOptions::fill(EngineParams & params) const {
     params.threads = threads;
     params.context_size = context_size;
     params.batch_size = batch_size;
-    params.max_tokens = max_tokens;
-    params.seed = seed;
-    params.text_flash_attention = model::parse_flash_attention(flash_attention);
-    params.vision_flash_attention = model::parse_flash_attention(vision_flash_attention);
-    params.verbose = verbose;
-    params.validate();
-    return params;
+    params.flash_attention = parse_flash_attention(flash_attention, "flash_attention");
+    params.vision_flash_attention = parse_flash_attention(vision_flash_attention, "vision_flash_attention");
+    if (verbose) {
+        params.log = print_to_stderr;
+    }
+}
+
+void RuntimeOptions::fill(DiagnoseRequest & request) const {
+    request.max_tokens = max_tokens;
+    request.seed = seed;
+    request.temperature = temperature;
+}
+
+DecodeLimits RuntimeOptions::limits() const {
+    if (!(max_megapixels > 0)) {
+        throw Error(ErrorKind::InvalidArgument, "--max-megapixels must be positive");
+    }
+    return DecodeLimits{static_cast<std::uint64_t>(max_megapixels * 1e6)};
 }
 
 void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
@@ -120,26 +103,21 @@ void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
     app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
 }
 
-std::optional<grounding::AttentionReduction> AttentionOptions::reduction() const {
-    if (!requested()) {
-        return std::nullopt;
-    }
-    grounding::AttentionReduction reduction;
-    reduction.reduction = grounding::parse_head_reduction(reduce);
+void AttentionOptions::fill(DiagnoseRequest & request) const {
+    request.attention.enabled = requested();
+    request.attention.reduce = reduce;
     if (!layers.empty()) {
         const auto colon = layers.find(':');
-        const auto layer = [&](const std::string & text) {
-            return parse_whole_number(text, "attention-layers", "FIRST:LAST, e.g. 0:33", ErrorKind::InvalidArgument);
-        };
         if (colon == std::string::npos) {
             throw Error(ErrorKind::InvalidArgument,
                         fmt::format("--attention-layers must be FIRST:LAST, e.g. 0:33 (got '{}')", layers));
         }
-        reduction.first_layer = layer(layers.substr(0, colon));
-        reduction.last_layer = layer(layers.substr(colon + 1));
+        const auto layer = [&](const std::string & text) {
+            return parse_whole_number(text, "attention-layers", "FIRST:LAST, e.g. 0:33", ErrorKind::InvalidArgument);
+        };
+        request.attention.first_layer = layer(layers.substr(0, colon));
+        request.attention.last_layer = layer(layers.substr(colon + 1));
     }
-    reduction.validate();
-    return reduction;
 }
 
 void add_attention_options(CLI::App & app, AttentionOptions & options, bool with_outputs) {
@@ -161,32 +139,17 @@ void add_attention_options(CLI::App & app, AttentionOptions & options, bool with
     }
 }
 
-pipeline::RerankParams DecisionOptions::params(const RuntimeOptions & runtime) const {
-    pipeline::RerankParams p;
-    p.strategy = pipeline::parse_strategy(strategy);
-    p.style = pipeline::parse_style(style);
-    p.schema = pipeline::parse_schema(schema);
-    p.decide = pipeline::parse_decide_mode(decide);
-    p.candidates.mode = probe::parse_candidate_mode(candidates);
-    p.candidates.top_k = top_k;
-    if (alpha) {
-        if (p.candidates.mode != probe::CandidateMode::Conformal) {
-            throw Error(ErrorKind::InvalidArgument, "--alpha only applies with --candidates conformal");
-        }
-        p.candidates.set.alpha = alpha;
-    }
-    p.abstention.not_sure_option = not_sure;
-    p.abstention.threshold = abstain_below;
-    p.shuffle_options = shuffle_options;
-    p.seed = runtime.seed;
-    p.temperature = runtime.temperature;
-    p.answer_tokens = runtime.max_tokens;
-    if (pipeline::strategy_parts(p.strategy).probe_candidates && probe.empty()) {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--strategy {} takes its candidates from a probe: give --probe P.probe", strategy));
-    }
-    p.validate();
-    return p;
+void DecisionOptions::fill(DiagnoseRequest & request) const {
+    request.strategy = strategy;
+    request.style = style;
+    request.schema = schema;
+    request.decide = decide;
+    request.candidates = candidates;
+    request.top_k = top_k;
+    request.alpha = alpha;
+    request.not_sure = not_sure;
+    request.abstain_below = abstain_below;
+    request.shuffle_options = shuffle_options;
 }
 
 void add_decision_options(CLI::App & app, DecisionOptions & options, const std::string & default_strategy) {
@@ -233,31 +196,11 @@ void ClassOptions::validate(bool with_probe) const {
     }
 }
 
-std::optional<probe::Probe> ClassOptions::load_probe(const std::string & probe_path) const {
-    validate(!probe_path.empty());
-    if (probe_path.empty()) {
-        return std::nullopt;
-    }
-    probe::Probe probe = probe::load_probe(probe_path);
-    if (!label_set.empty()) {
-        probe::check_label_set(probe, probe_path, label_set);
-    }
-    return probe;
-}
-
-kb::KnowledgeBase ClassOptions::load_kb() const {
-    return kb::KnowledgeBase::load(kb_folders(kb_overlays));
-}
-
-std::vector<std::string> ClassOptions::label_list(const kb::KnowledgeBase & kb) const {
+void ClassOptions::fill(DiagnoseRequest & request) const {
     if (!labels.empty()) {
-        return pipeline::parse_label_list(labels);
+        request.labels = pipeline::parse_label_list(labels);
     }
-    std::vector<std::string> out;
-    for (const auto & label : kb.label_set(label_set).labels) {
-        out.push_back(label.label);
-    }
-    return out;
+    request.label_set = label_set;
 }
 
 void add_class_options(CLI::App & app, ClassOptions & options) {
@@ -280,8 +223,8 @@ void add_cache_option(CLI::App & app, std::string & cache) {
         ->envname("DERMLENS_EMBEDDING_CACHE");
 }
 
-pipeline::ClinicalContext ContextOptions::context() const {
-    pipeline::ClinicalContext context;
+ClinicalContext ContextOptions::context() const {
+    ClinicalContext context;
     if (!age.empty()) {
         context.age = parse_whole_number(age, "--age", kAgeExpected, ErrorKind::InvalidArgument);
     }
@@ -305,7 +248,7 @@ void add_context_options(CLI::App & app, ContextOptions & options) {
 }
 
 std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & images,
-                                            const pipeline::ClinicalContext & context) {
+                                            const ClinicalContext & context) {
     std::vector<ImageInput> inputs;
     for (const auto & image : images) {
         inputs.push_back({image, image, context, "", std::nullopt, ""});
@@ -313,7 +256,7 @@ std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & ima
     return inputs;
 }
 
-std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const pipeline::ClinicalContext & given) {
+std::vector<ImageInput> manifest_inputs(const dataset::Manifest & manifest, const ClinicalContext & given) {
     const auto column = [&](const std::string & name, bool given_by_option) -> std::optional<std::size_t> {
         const auto & columns = manifest.metadata_columns;
         const auto found = std::find(columns.begin(), columns.end(), name);
@@ -343,7 +286,7 @@ std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const p
             return index ? row.metadata[*index] : std::string();
         };
         const std::string where = manifest.where(row);
-        pipeline::ClinicalContext context = given;
+        ClinicalContext context = given;
         try {
             if (const std::string value = cell(age); !value.empty()) {
                 context.age = parse_whole_number(value, "age", kAgeExpected, ErrorKind::InvalidInput);
@@ -367,206 +310,121 @@ std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const p
     return inputs;
 }
 
-PipelineSession::PipelineSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
+EngineParams engine_params(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
+                           const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
+                           bool capture_attention) {
+    EngineParams params;
+    params.model = model;
+    params.mmproj = mmproj;
+    params.probe = decision.probe;
+    params.embedding_cache = cache;
+    params.kb_overlays.assign(classes.kb_overlays.begin(), classes.kb_overlays.end());
+    params.capture_attention = capture_attention;
+    runtime.fill(params);
+    params.validate();
+    return params;
+}
+
+namespace {
+
+// The request of the options, checked before anything loads.
+DiagnoseRequest checked_request(const RuntimeOptions & runtime, const DecisionOptions & decision,
+                                const ClassOptions & classes, const AttentionOptions & attention) {
+    classes.validate(!decision.probe.empty());
+    runtime.limits();
+    DiagnoseRequest request;
+    decision.fill(request);
+    classes.fill(request);
+    attention.fill(request);
+    runtime.fill(request);
+    request.validate();
+    return request;
+}
+
+}  // namespace
+
+DiagnoseSession::DiagnoseSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
                                  const DecisionOptions & decision, const ClassOptions & classes,
                                  const std::string & cache, const AttentionOptions & attention)
-    : runtime_(runtime), attention_(attention), params_(decision.params(runtime)), kb_(classes.load_kb()) {
-    // Everything that can be checked without the model is checked first: loading a real model takes seconds.
-    params_.attention = attention.reduction();
-    model::VlmParams vlm_params = runtime.vlm_params(model, mmproj);
-    vlm_params.capture_attention = params_.attention.has_value();
-    vlm_params.validate();
-    probe_ = classes.load_probe(decision.probe);
-    const std::vector<std::string> labels = probe_ ? probe_->classes : classes.label_list(kb_);
-    if (!cache.empty()) {
-        cache_ = std::make_unique<vision::EmbeddingCache>(cache);
+    : runtime_(runtime),
+      attention_(attention),
+      request_(checked_request(runtime, decision, classes, attention)),
+      engine_(engine_params(model, mmproj, runtime, decision, classes, cache, request_.attention.enabled)) {
+    for (const auto & warning : engine_.info().warnings) {
+        std::fprintf(stderr, "dermlens: warning: %s\n", warning.c_str());
     }
-    vlm_ = std::make_unique<model::Vlm>(vlm_params);
-    identity_ = vision::encoder_identity(mmproj, probe_ ? probe_->encoder.kind : vision::FeatureKind::EncoderMean);
-    model_ = {model, sha256_file(model)};
-    mmproj_ = {mmproj, identity_.mmproj_sha256};
-    if (probe_ && probe_->fusion && probe_->fusion->model_sha256 != model_.sha256) {
-        std::fprintf(stderr, "dermlens: warning: the probe's fusion weight was tuned with another model (sha256 %s)\n",
-                     probe_->fusion->model_sha256.c_str());
-    }
-    reranker_ = std::make_unique<pipeline::Reranker>(*vlm_, kb_, params_, labels,
-                                                     probe_ ? probe_->label_set : classes.label_set, probe(), &identity_);
+    engine_.check(request_);
 }
 
-PipelineSession::~PipelineSession() = default;
-
-std::size_t PipelineSession::encoded() const noexcept {
-    return vlm_->encoder_runs();
-}
-
-// The image and its mask are read before the model runs, so that a bad mask costs no diagnosis.
-ImageReport PipelineSession::run(const ImageInput & input,
-                                 const std::function<model::ImageEncoding(ImageReport &)> & encode,
-                                 const std::function<cv::Mat3b()> & pixels) {
-    ImageReport report{input, "", 0, 0, false, std::nullopt, std::nullopt, std::nullopt};
+ImageReport DiagnoseSession::diagnose(const ImageInput & input, const std::optional<Image> & image) {
+    ImageReport report{input, std::nullopt, std::nullopt};
     try {
-        cv::Mat3b rgb;
-        std::optional<grounding::LesionMask> mask;
-        if (params_.attention) {
-            rgb = pixels();
-            if (input.mask || !input.box.empty()) {
-                mask = grounding::lesion_mask(
-                    rgb, {input.mask, input.box.empty() ? std::nullopt : std::optional<std::string>(input.box), {}});
+        DiagnoseRequest request = request_;
+        request.context = input.context;
+        if (request.attention.enabled) {
+            request.lesion.mask_file = input.mask.value_or(fs::path());
+            request.lesion.box = input.box;
+            if (!attention_.heatmap_dir.empty()) {
+                request.attention.heatmap_dir = fs::path(attention_.heatmap_dir) / heatmap_folder_name(input.name);
             }
         }
-        const model::ImageEncoding encoding = encode(report);
-        report.result = reranker_->diagnose(encoding, input.context, image_seed(report.sha256));
-        if (report.result->attention) {
-            report.grounding = ground(input, *report.result->attention, rgb, mask);
-        }
+        report.diagnosis = engine_.diagnose(image ? *image : Image::from_file(input.path, runtime_.limits(), input.name),
+                                            request);
     } catch (const Error & e) {
         report.error = e;
     }
     return report;
 }
 
-pipeline::GroundingReport PipelineSession::ground(const ImageInput & input, const pipeline::AttentionEvidence & evidence,
-                                                  const cv::Mat3b & rgb,
-                                                  const std::optional<grounding::LesionMask> & mask) const {
-    pipeline::GroundingReport out = pipeline::grounding_report(evidence, mask ? &*mask : nullptr);
-    if (!attention_.heatmap_dir.empty()) {
-        pipeline::write_heatmaps(evidence, rgb, fs::path(attention_.heatmap_dir) / heatmap_folder_name(input.name), out);
-    }
-    return out;
+json error_json(const std::string & image, const Error & error) {
+    return {{"image", {{"path", image}}},
+            {"error", {{"kind", error_kind_name(error.kind())}, {"message", cli_message(error)}}}};
 }
 
-ImageReport PipelineSession::diagnose(const ImageInput & input) {
-    std::optional<image::RgbImage> decoded;
-    const auto decode = [&]() -> const image::RgbImage & {
-        if (!decoded) {
-            decoded = image::load_image(input.path,
-                                        image::DecodeLimits{static_cast<std::uint64_t>(runtime_.max_megapixels * 1e6)});
-        }
-        return *decoded;
-    };
-    const auto pixels = [&] {
-        if (!fs::is_regular_file(input.path)) {
-            throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no such file", input.path.string()));
-        }
-        return grounding::to_rgb_mat(decode());
-    };
-    return run(input, [&](ImageReport & report) {
-        if (!fs::is_regular_file(input.path)) {  // before hashing, whose message would not say it is the image
-            throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no such file", input.path.string()));
-        }
-        report.sha256 = sha256_file(input.path);
-        if (cache_) {
-            if (std::optional<model::ImageEncoding> cached = cache_->get(report.sha256, identity_)) {
-                report.from_cache = true;
-                report.width = cached->image_width;
-                report.height = cached->image_height;
-                ++from_cache_;
-                cached->encode_ms = 0;  // nothing was encoded for this run
-                return std::move(*cached);
-            }
-        }
-        const image::RgbImage & rgb = decode();
-        report.width = rgb.width;
-        report.height = rgb.height;
-        model::ImageEncoding encoding = vlm_->encode({rgb.width, rgb.height, rgb.rgb.data()});
-        if (cache_) {
-            cache_->put(report.sha256, identity_, encoding);
-        }
-        return encoding;
-    }, pixels);
-}
-
-ImageReport PipelineSession::diagnose_pixels(const ImageInput & input, const std::string & sha256,
-                                             const model::ImageView & image) {
-    return run(input, [&](ImageReport & report) {
-        report.sha256 = sha256;
-        report.width = image.width;
-        report.height = image.height;
-        return vlm_->encode(image);
-    }, [&] {
-        cv::Mat3b rgb(image.height, image.width);
-        std::memcpy(rgb.data, image.rgb, static_cast<std::size_t>(image.width) * static_cast<std::size_t>(image.height) * 3);
-        return rgb;
-    });
-}
-
-json PipelineSession::to_json(const ImageReport & report) const {
-    if (!report.result) {
-        return {{"image", {{"path", report.input.name}}},
-                {"error", {{"kind", error_kind_name(report.error->kind())}, {"message", report.error->what()}}}};
-    }
-    json out = {{"image",
-                 {{"path", report.input.name},
-                  {"sha256", report.sha256},
-                  {"width", report.width},
-                  {"height", report.height},
-                  {"encoding", report.from_cache ? "cache" : "encoder"}}},
-                {"model", file_json(model_)},
-                {"mmproj", file_json(mmproj_)}};
-    out.update(pipeline::to_json(*report.result));
-    if (report.grounding) {
-        out["grounding"] = pipeline::to_json(*report.grounding);
-    }
-    out["settings"] = {{"threads", runtime_.threads},
-                       {"context_size", runtime_.context_size},
-                       {"batch_size", runtime_.batch_size},
-                       {"max_tokens", runtime_.max_tokens},
-                       {"seed", runtime_.seed},
-                       {"flash_attention", runtime_.flash_attention},
-                       {"vision_flash_attention", runtime_.vision_flash_attention},
-                       {"top_k", params_.candidates.top_k},
-                       {"alpha", params_.candidates.set.alpha ? json(*params_.candidates.set.alpha) : json(nullptr)},
-                       {"not_sure_option", params_.abstention.not_sure_option},
-                       {"abstain_below", params_.abstention.threshold},
-                       {"shuffle_options", params_.shuffle_options}};
-    return out;
-}
-
-std::string PipelineSession::to_text(const ImageReport & report) const {
-    if (!report.result) {
-        return fmt::format("{}\n  error: {}\n", report.input.name, report.error->what());
-    }
-    return fmt::format("{} ({}x{}, {})\n{}{}", report.input.name, report.width, report.height,
-                       report.from_cache ? "encoding from the cache" : "encoded", pipeline::to_text(*report.result),
-                       report.grounding ? pipeline::to_text(*report.grounding) : "");
-}
-
-int diagnose_and_print(PipelineSession & session, const std::vector<ImageInput> & inputs,
+int diagnose_and_print(DiagnoseSession & session, const std::vector<ImageInput> & inputs,
                        const DiagnoseOne & diagnose_one, bool json_output, const std::string & notice) {
     if (!json_output && !notice.empty()) {
         std::printf("%s\n\n", notice.c_str());
     }
     json array = json::array();
+    std::size_t done = 0;
     std::size_t failures = 0;
     int last_error_code = 0;
     for (const auto & input : inputs) {
         const ImageReport report = diagnose_one(input);
+        ++done;
         if (report.error) {
             ++failures;
-            last_error_code = report.error->exit_code();
-            std::fprintf(stderr, "dermlens: error: %s\n", report.error->what());
+            last_error_code = exit_code(report.error->kind());
+            std::fprintf(stderr, "dermlens: error: %s\n", cli_message(*report.error).c_str());
         }
         if (json_output) {
-            json object = session.to_json(report);
+            json object = report.diagnosis ? to_json(*report.diagnosis) : error_json(input.name, *report.error);
             if (!notice.empty()) {
                 object["notice"] = notice;
             }
             array.push_back(std::move(object));
         } else {
-            std::printf("%s\n", session.to_text(report).c_str());
+            std::printf("%s\n", report.diagnosis
+                                    ? to_text(*report.diagnosis).c_str()
+                                    : fmt::format("{}\n  error: {}\n", input.name, cli_message(*report.error)).c_str());
             std::fflush(stdout);
+        }
+        if (report.error && stops_batch(*report.error)) {
+            break;
         }
     }
     if (json_output) {
         // Generated text can end inside a UTF-8 sequence (the token budget ran out): shown as U+FFFD.
         std::printf("%s\n", array.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     }
+    const EngineInfo info = session.engine().info();
     std::fprintf(stderr, "diagnose: %zu images: %zu encoded, %zu from the embedding cache, %zu failed\n", inputs.size(),
-                 session.encoded(), session.from_cache(), failures);
+                 info.encoder_runs, info.cache_hits, failures);
     if (failures == 0) {
         return 0;
     }
-    return inputs.size() == 1 ? last_error_code : 1;
+    return inputs.size() == 1 || done < inputs.size() ? last_error_code : 1;
 }
 
 }  // namespace dermlens::cli

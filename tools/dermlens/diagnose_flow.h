@@ -1,28 +1,19 @@
-// What `diagnose`, `demo` and `tune` share: their options declared once, and one
-// pipeline session — the model, knowledge base, probe, embedding cache and re-ranker
-// loaded once — through which images are diagnosed one after another, each encoded
-// exactly once (or read from the cache), each failure reported without stopping the others.
+// What `diagnose`, `demo`, `tune` and `ground` share: their options declared once and turned
+// into the Engine's parameters (loaded once) and a DiagnoseRequest (per image), the images of
+// the command line or a manifest with their clinical context and lesion, and the loop that
+// diagnoses them one after another through the Engine (dermlens/engine.h) and prints each
+// report, a failure reported without stopping the others (dermlens::stops_batch).
 #pragma once
 
+#include "dermlens/engine.h"
 #include "dermlens/error.h"
-#include "eval/manifest.h"
-#include "grounding/attention_map.h"
-#include "kb/knowledge_base.h"
-#include "model/vlm.h"
-#include "pipeline/clinical_context.h"
-#include "pipeline/grounding_report.h"
-#include "pipeline/rerank.h"
-#include "probe/probe.h"
-#include "vision/embedding_cache.h"
-#include "vision/encoder_identity.h"
+#include "dataset/manifest.h"
 
 #include <CLI/CLI.hpp>
-#include <nlohmann/json.hpp>
 
 #include <cstddef>
 #include <filesystem>
 #include <functional>
-#include <memory>
 #include <optional>
 #include <string>
 #include <vector>
@@ -42,8 +33,10 @@ struct RuntimeOptions {
     bool json = false;
     bool verbose = false;
 
-    // Validated model parameters for these options (throws Error(InvalidArgument)).
-    model::VlmParams vlm_params(const std::filesystem::path & model, const std::filesystem::path & mmproj) const;
+    // The Engine's runtime fields and the request's decoding fields; throws Error(InvalidArgument).
+    void fill(EngineParams & params) const;
+    void fill(DiagnoseRequest & request) const;
+    DecodeLimits limits() const;  // --max-megapixels; throws Error(InvalidArgument)
 };
 
 void add_runtime_options(CLI::App & app, RuntimeOptions & options);
@@ -63,10 +56,7 @@ struct DecisionOptions {
     double abstain_below = 0.0;
     bool shuffle_options = false;
 
-    // The pipeline's parameters, validated before any model is loaded: throws
-    // Error(InvalidArgument) for a bad name, a topk strategy without --probe, --alpha
-    // without --candidates conformal, or options that do not fit each other.
-    pipeline::RerankParams params(const RuntimeOptions & runtime) const;
+    void fill(DiagnoseRequest & request) const;
 };
 
 void add_decision_options(CLI::App & app, DecisionOptions & options, const std::string & default_strategy);
@@ -80,11 +70,7 @@ struct ClassOptions {
     // Without a probe --labels or --label-set is needed; with one the probe's classes are
     // the labels, so --labels is refused. Throws Error(InvalidArgument).
     void validate(bool with_probe) const;
-    // validate(), then the probe of --probe (checked against --label-set), or none when `probe_path` is empty.
-    std::optional<probe::Probe> load_probe(const std::string & probe_path) const;
-    kb::KnowledgeBase load_kb() const;  // the shipped knowledge base, then the overlays in order
-    // --labels, or every label of --label-set.
-    std::vector<std::string> label_list(const kb::KnowledgeBase & kb) const;
+    void fill(DiagnoseRequest & request) const;
 };
 
 void add_class_options(CLI::App & app, ClassOptions & options);  // --labels, --label-set and --kb
@@ -100,8 +86,8 @@ struct AttentionOptions {
     std::string mask;            // the lesion mask of the one command-line image
 
     bool requested() const noexcept { return attention || !heatmap_dir.empty() || !mask.empty(); }
-    // The reduction when attention is requested; throws Error(InvalidArgument) for a bad value.
-    std::optional<grounding::AttentionReduction> reduction() const;
+    // The request's attention fields (heat maps are per image: see ImageInput); throws Error(InvalidArgument).
+    void fill(DiagnoseRequest & request) const;
 };
 
 void add_attention_options(CLI::App & app, AttentionOptions & options, bool with_outputs);
@@ -118,7 +104,7 @@ struct ContextOptions {
     std::string history;
     std::string fitzpatrick;
 
-    pipeline::ClinicalContext context() const;  // validated; throws Error(InvalidArgument)
+    ClinicalContext context() const;  // validated; throws Error(InvalidArgument)
 };
 
 void add_context_options(CLI::App & app, ContextOptions & options);
@@ -127,103 +113,72 @@ void add_context_options(CLI::App & app, ContextOptions & options);
 struct ImageInput {
     std::string name;  // as given: the command-line path or the manifest's image field
     std::filesystem::path path;
-    pipeline::ClinicalContext context;
+    ClinicalContext context;
     std::string label;  // the manifest's label; "" for images named on the command line
     std::optional<std::filesystem::path> mask;  // lesion mask file (--mask, or the manifest's `mask` column)
     std::string box;                            // lesion box "x0,y0,x1,y1" (the manifest's `box` column)
 };
 
 // The command-line images, each with `context`.
-std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & images,
-                                            const pipeline::ClinicalContext & context);
+std::vector<ImageInput> command_line_inputs(const std::vector<std::string> & images, const ClinicalContext & context);
 
 // The manifest's rows with their clinical context: `given` (the options) plus the manifest's
 // columns named age, sex, site, history, fitzpatrick (a row's empty cell gives nothing), and
 // the lesion's `mask` file (relative to the manifest's folder) or `box`.
 // Throws Error(InvalidArgument) when a field comes from both an option and a column, and
 // Error(InvalidInput) naming the manifest line for a bad value in a column.
-std::vector<ImageInput> manifest_inputs(const eval::Manifest & manifest, const pipeline::ClinicalContext & given);
+std::vector<ImageInput> manifest_inputs(const dataset::Manifest & manifest, const ClinicalContext & given);
 
 // The folder of one image's heat maps (and other per-image outputs): its name as given (an
 // absolute path: the file's name), extension dropped, separators made underscores, so that
 // images of the same name in different class folders of a manifest do not collide.
 std::string heatmap_folder_name(const std::string & image_name);
 
-// The first 16 hex digits of the image's SHA-256: seeds the shuffled option order per image.
-std::uint64_t image_seed(const std::string & sha256);
+// The Engine's parameters of these options.
+EngineParams engine_params(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
+                           const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
+                           bool capture_attention);
 
-struct FileDigest {
-    std::filesystem::path path;
-    std::string sha256;
-};
-
-// One image's outcome: its re-ranked result, or the error that stopped it.
+// One image's outcome: its diagnosis, or the error that stopped it.
 struct ImageReport {
     ImageInput input;
-    std::string sha256;
-    int width = 0;  // as decoded, orientation applied, before the encoder's own resizing
-    int height = 0;
-    bool from_cache = false;  // the encoding came from the embedding cache (the encoder did not run)
-    std::optional<pipeline::RerankResult> result;
-    std::optional<pipeline::GroundingReport> grounding;  // with attention capture
+    std::optional<Diagnosis> diagnosis;
     std::optional<Error> error;
 };
 
-class PipelineSession {
+// The Engine of the command's options and the request every image is asked with: the options
+// are checked (request and labels) before anything loads, the request against the loaded
+// Engine before any image runs.
+class DiagnoseSession {
 public:
-    // Validates every option, then loads the knowledge base, the probe, the model and the
-    // cache (when `cache` is not empty). Throws dermlens::Error.
-    PipelineSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
+    DiagnoseSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
                     const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
                     const AttentionOptions & attention = {});
-    ~PipelineSession();
-    // The re-ranker refers to the session's model and knowledge base: the session stays where it is.
-    PipelineSession(const PipelineSession &) = delete;
-    PipelineSession & operator=(const PipelineSession &) = delete;
 
-    // Decodes (unless cached), encodes (unless cached) and re-ranks one image file; every
-    // dermlens::Error concerning this image ends up in the report, not thrown.
-    ImageReport diagnose(const ImageInput & input);
-    // The same for decoded pixels that have no file (the demo's generated image).
-    ImageReport diagnose_pixels(const ImageInput & input, const std::string & sha256, const model::ImageView & image);
+    // The image of `input` (from its file), or `image` when given (pixels without a file):
+    // every Error about this image ends up in the report, not thrown.
+    ImageReport diagnose(const ImageInput & input, const std::optional<Image> & image = std::nullopt);
 
-    const probe::Probe * probe() const noexcept { return probe_ ? &*probe_ : nullptr; }
-    const pipeline::RerankParams & params() const noexcept { return params_; }
-    const FileDigest & model_file() const noexcept { return model_; }
-    std::size_t encoded() const noexcept;    // images the vision encoder ran on
-    std::size_t from_cache() const noexcept { return from_cache_; }
-
-    // Per image: image, model, mmproj, the pipeline's report (docs/diagnose-json.md), settings;
-    // or image and error.
-    nlohmann::ordered_json to_json(const ImageReport & report) const;
-    std::string to_text(const ImageReport & report) const;
+    Engine & engine() noexcept { return engine_; }
+    const DiagnoseRequest & request() const noexcept { return request_; }
 
 private:
-    ImageReport run(const ImageInput & input, const std::function<model::ImageEncoding(ImageReport &)> & encode,
-                    const std::function<cv::Mat3b()> & pixels);
-    pipeline::GroundingReport ground(const ImageInput & input, const pipeline::AttentionEvidence & evidence,
-                                     const cv::Mat3b & rgb, const std::optional<grounding::LesionMask> & mask) const;
-
     RuntimeOptions runtime_;
     AttentionOptions attention_;
-    pipeline::RerankParams params_;
-    kb::KnowledgeBase kb_;
-    std::optional<probe::Probe> probe_;
-    FileDigest model_;
-    FileDigest mmproj_;
-    vision::EncoderIdentity identity_;
-    std::unique_ptr<vision::EmbeddingCache> cache_;
-    std::unique_ptr<model::Vlm> vlm_;
-    std::unique_ptr<pipeline::Reranker> reranker_;
-    std::size_t from_cache_ = 0;
+    DiagnoseRequest request_;
+    Engine engine_;
 };
 
 // Diagnoses each input and prints the reports as text (as they come) or as one JSON array
 // (at the end), then a summary line on stderr. A non-empty `notice` heads the text and is
-// added to every JSON object. Returns the exit code: 0 when all succeeded, the error's code
-// when the only image failed, 1 when some of several failed.
+// added to every JSON object. An error that stops the batch (stops_batch) ends the loop; the
+// reports so far are still printed. Returns the exit code: 0 when all succeeded, the error's
+// code when the only image failed or the batch stopped, 1 when some of several failed.
 using DiagnoseOne = std::function<ImageReport(const ImageInput &)>;
-int diagnose_and_print(PipelineSession & session, const std::vector<ImageInput> & inputs,
+int diagnose_and_print(DiagnoseSession & session, const std::vector<ImageInput> & inputs,
                        const DiagnoseOne & diagnose_one, bool json, const std::string & notice);
+
+// {"image": {"path"}, "error": {"kind", "message"}}: a failed image in a JSON report.
+nlohmann::ordered_json error_json(const std::string & image, const Error & error);
 
 }  // namespace dermlens::cli

@@ -1,11 +1,13 @@
 #include "ground_flow.h"
 
+#include "cli_errors.h"
 #include "progress.h"
 
 #include "common/hash.h"
 #include "dermlens/error.h"
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
 #include "image/image.h"
+#include "engine/details.h"
 #include "pipeline/prompt.h"
 
 #include <fmt/format.h>
@@ -41,7 +43,7 @@ json text_or_null(const std::string & text) {
 
 // The index of `column` among the manifest's columns; none when it is absent under its
 // default name (no masks given), Error(InvalidArgument) when the option renamed it.
-std::optional<std::size_t> lesion_column(const eval::Manifest & manifest, const std::string & column,
+std::optional<std::size_t> lesion_column(const dataset::Manifest & manifest, const std::string & column,
                                          const char * default_name, const char * option) {
     const auto & columns = manifest.metadata_columns;
     const auto found = std::find(columns.begin(), columns.end(), column);
@@ -110,7 +112,7 @@ std::vector<std::string> parse_strategy_list(const std::string & text) {
 }
 
 std::vector<ImageInput> ground_inputs(const GroundOptions & options) {
-    eval::Manifest manifest = eval::read_manifest(options.manifest);
+    dataset::Manifest manifest = dataset::read_manifest(options.manifest);
     if (options.limit > 0 && manifest.rows.size() > options.limit) {
         manifest.rows.resize(options.limit);
     }
@@ -134,74 +136,95 @@ grounding::MaskSpec mask_spec(const ImageInput & input) {
     return {input.mask, input.box.empty() ? std::nullopt : std::optional<std::string>(input.box), {}};
 }
 
-GroundSession::GroundSession(const GroundOptions & options, GroundSetup setup)
-    : options_(options), setup_(std::move(setup)), kb_(options.classes.load_kb()) {
-    // Everything that can be checked without the model is checked first: loading a real model takes seconds.
-    for (const auto & strategy : setup_.strategies) {
+namespace {
+
+// The request of each strategy, checked before anything loads.
+std::vector<DiagnoseRequest> strategy_requests(const GroundOptions & options, const GroundSetup & setup) {
+    options.classes.validate(!options.decision.probe.empty());
+    options.runtime.limits();
+    std::vector<DiagnoseRequest> requests;
+    for (const auto & strategy : setup.strategies) {
         DecisionOptions decision = options.decision;
         decision.strategy = strategy;
-        pipeline::RerankParams params = decision.params(options.runtime);
-        params.abstention.not_sure_option = params.abstention.not_sure_option || setup_.not_sure;
-        params.attention = setup_.attention;
-        params.validate();
-        params_.push_back(std::move(params));
+        DiagnoseRequest request;
+        decision.fill(request);
+        options.classes.fill(request);
+        options.runtime.fill(request);
+        request.not_sure = request.not_sure || setup.not_sure;
+        if (setup.attention) {
+            setup.attention->fill(request);
+        }
+        request.validate();
+        requests.push_back(std::move(request));
     }
-    model::VlmParams vlm_params = options.runtime.vlm_params(options.model, options.mmproj);
-    vlm_params.capture_attention = setup_.attention.has_value();
-    vlm_params.validate();
-    probe_ = options.classes.load_probe(options.decision.probe);
-    labels_ = probe_ ? probe_->classes : options.classes.label_list(kb_);
-    label_set_ = probe_ ? probe_->label_set : options.classes.label_set;
+    return requests;
+}
 
-    vlm_ = std::make_unique<model::Vlm>(vlm_params);
-    identity_ = vision::encoder_identity(options.mmproj, probe_ ? probe_->encoder.kind : vision::FeatureKind::EncoderMean);
-    model_ = {options.model, sha256_file(options.model)};
-    for (const auto & params : params_) {
-        rerankers_.push_back(std::make_unique<pipeline::Reranker>(*vlm_, kb_, params, labels_, label_set_,
-                                                                  probe_ ? &*probe_ : nullptr, &identity_));
+}  // namespace
+
+GroundSession::GroundSession(const GroundOptions & options, GroundSetup setup)
+    : options_(options),
+      setup_(std::move(setup)),
+      requests_(strategy_requests(options_, setup_)),
+      engine_(engine_params(options.model, options.mmproj, options.runtime, options.decision, options.classes, "",
+                            setup_.attention.has_value())) {
+    for (const auto & request : requests_) {
+        engine_.check(request);
     }
 }
 
-GroundSession::~GroundSession() = default;
-
 LoadedImage GroundSession::load(const ImageInput & input) const {
-    const image::RgbImage rgb = image::load_image(
-        input.path, image::DecodeLimits{static_cast<std::uint64_t>(options_.runtime.max_megapixels * 1e6)});
+    const image::RgbImage rgb = image::load_image(input.path, options_.runtime.limits());
     return {sha256_file(input.path), grounding::to_rgb_mat(rgb)};
 }
 
-model::ImageEncoding GroundSession::encode(const cv::Mat3b & rgb) {
+EncodedImage GroundSession::encode(const cv::Mat3b & rgb) {
     const cv::Mat3b pixels = rgb.isContinuous() ? rgb : rgb.clone();
-    return vlm_->encode({pixels.cols, pixels.rows, pixels.ptr<std::uint8_t>()});
+    const std::span<const std::uint8_t> bytes(pixels.ptr<std::uint8_t>(), pixels.total() * 3);
+    return engine_.encode(Image::from_rgb(pixels.cols, pixels.rows, bytes, "pixels", options_.runtime.limits()));
 }
 
-pipeline::RerankResult GroundSession::diagnose(std::size_t strategy, const model::ImageEncoding & encoding,
-                                               const ImageInput & input, std::uint64_t seed) {
-    return rerankers_.at(strategy)->diagnose(encoding, input.context, seed);
+pipeline::RerankResult GroundSession::diagnose(std::size_t strategy, const EncodedImage & encoded,
+                                               const ImageInput & input, const std::string & seed_sha256) {
+    DiagnoseRequest request = requests_.at(strategy);
+    request.context = input.context;
+    EncodedImage seeded = encoded;
+    seeded.image.sha256 = seed_sha256;
+    return engine_.diagnose(seeded, request).details->result;
 }
 
 json GroundSession::settings() const {
     const DecisionOptions & decision = options_.decision;
     const RuntimeOptions & runtime = options_.runtime;
-    return {{"model", {{"path", model_.path.string()}, {"sha256", model_.sha256}}},
-            {"mmproj", {{"path", options_.mmproj}, {"sha256", identity_.mmproj_sha256}}},
+    const EngineInfo info = engine_.info();
+    const DiagnoseRequest & first = requests_.front();
+    std::vector<std::string> labels = first.labels;
+    if (info.probe) {
+        labels = info.probe->classes;
+    } else if (labels.empty()) {
+        for (const auto & label : engine_.kb().label_set(first.label_set).labels) {
+            labels.push_back(label.label);
+        }
+    }
+    return {{"model", {{"path", info.model.path.string()}, {"sha256", info.model.sha256}}},
+            {"mmproj", {{"path", options_.mmproj}, {"sha256", info.mmproj.sha256}}},
             {"manifest", options_.manifest},
             {"limit", options_.limit},
             {"mask_column", options_.mask_column},
             {"box_column", options_.box_column},
             {"strategies", setup_.strategies},
-            {"labels", labels_},
-            {"label_set", label_set_},
+            {"labels", labels},
+            {"label_set", info.probe ? info.probe->label_set : first.label_set},
             {"probe", text_or_null(decision.probe)},
             {"style", decision.style},
             {"schema", decision.schema},
             {"decide", decision.decide},
             {"candidates", decision.candidates},
             {"top_k", decision.top_k},
-            {"not_sure_option", params_.front().abstention.not_sure_option},
+            {"not_sure_option", first.not_sure},
             {"abstain_below", decision.abstain_below},
             {"shuffle_options", decision.shuffle_options},
-            {"threads", runtime.threads},
+            {"threads", info.threads},
             {"context_size", runtime.context_size},
             {"max_tokens", runtime.max_tokens},
             {"seed", runtime.seed},
@@ -235,12 +258,12 @@ ImageRows for_each_image(const std::string & title, const std::vector<ImageInput
         try {
             row.update(one(input));
         } catch (const Error & e) {
-            if (e.kind() == ErrorKind::InvalidModel) {
+            if (stops_batch(e)) {
                 throw;
             }
             ++out.failed;
-            row["error"] = {{"kind", error_kind_name(e.kind())}, {"message", e.what()}};
-            progress.message(fmt::format("dermlens: error: {}: {}", input.name, e.what()));
+            row["error"] = error_json(input.name, e).at("error");
+            progress.message(fmt::format("dermlens: error: {}: {}", input.name, cli_message(e)));
         }
         out.rows.push_back(std::move(row));
         const double seconds = std::chrono::duration<double>(Clock::now() - start).count();

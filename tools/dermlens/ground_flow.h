@@ -7,12 +7,10 @@
 #include "commands.h"
 #include "diagnose_flow.h"
 
-#include "grounding/attention_map.h"
+#include "dermlens/engine.h"
 #include "grounding/heatmap.h"
 #include "grounding/lesion_mask.h"
-#include "model/vlm.h"
 #include "pipeline/rerank.h"
-#include "vision/encoder_identity.h"
 
 #include <CLI/CLI.hpp>
 #include <nlohmann/json.hpp>
@@ -72,33 +70,30 @@ struct LoadedImage {
     cv::Mat3b rgb;       // R, G, B
 };
 
-// How the session's re-rankers are set up, beyond the decision options.
+// How the session's requests are set up, beyond the decision options.
 struct GroundSetup {
-    std::vector<std::string> strategies;  // one re-ranker each, in this order
+    std::vector<std::string> strategies;  // one request each, in this order
     bool not_sure = false;                // offer the "not sure" option whatever --not-sure says
-    std::optional<grounding::AttentionReduction> attention;  // capture attention (the model without flash attention)
+    std::optional<AttentionOptions> attention;  // capture attention (the model without flash attention)
 };
 
 class GroundSession {
 public:
-    // Validates every option first, then loads the knowledge base, the probe and the model. Throws dermlens::Error.
+    // Validates every option first, then loads the Engine. Throws dermlens::Error.
     GroundSession(const GroundOptions & options, GroundSetup setup);
-    ~GroundSession();
-    // The re-rankers refer to the session's model and knowledge base: the session stays where it is.
-    GroundSession(const GroundSession &) = delete;
-    GroundSession & operator=(const GroundSession &) = delete;
 
     const std::vector<std::string> & strategies() const noexcept { return setup_.strategies; }
 
     // Decodes the image (refusing one above --max-megapixels) and hashes its file.
     LoadedImage load(const ImageInput & input) const;
     // Runs the vision encoder once; every strategy then reads this encoding.
-    model::ImageEncoding encode(const cv::Mat3b & rgb);
-    // The strategy at `strategy` (index into strategies()) on an encoded image.
-    pipeline::RerankResult diagnose(std::size_t strategy, const model::ImageEncoding & encoding,
-                                    const ImageInput & input, std::uint64_t seed);
+    EncodedImage encode(const cv::Mat3b & rgb);
+    // The strategy at `strategy` (index into strategies()) on an encoded image, its options
+    // shuffled (--shuffle-options) as for the image of hash `seed_sha256`.
+    pipeline::RerankResult diagnose(std::size_t strategy, const EncodedImage & encoded, const ImageInput & input,
+                                    const std::string & seed_sha256);
 
-    std::size_t encoder_runs() const noexcept { return vlm_->encoder_runs(); }
+    std::size_t encoder_runs() const { return engine_.info().encoder_runs; }
 
     // The run's settings for the report: model files, manifest, strategies, classes, decision and runtime options.
     nlohmann::ordered_json settings() const;
@@ -106,15 +101,8 @@ public:
 private:
     GroundOptions options_;
     GroundSetup setup_;
-    std::vector<pipeline::RerankParams> params_;  // per strategy
-    kb::KnowledgeBase kb_;
-    std::optional<probe::Probe> probe_;
-    std::vector<std::string> labels_;
-    std::string label_set_;
-    vision::EncoderIdentity identity_;
-    FileDigest model_;
-    std::unique_ptr<model::Vlm> vlm_;
-    std::vector<std::unique_ptr<pipeline::Reranker>> rerankers_;  // per strategy
+    std::vector<DiagnoseRequest> requests_;  // per strategy
+    Engine engine_;
 };
 
 // What one diagnosis decided: abstained, reason, final label and probability, the "not sure"
@@ -125,8 +113,8 @@ nlohmann::ordered_json decision_json(const pipeline::RerankResult & result);
 nlohmann::ordered_json mask_json(const grounding::LesionMask & mask);
 
 // Every image's row, in manifest order: "image" and "label", then what `one` returns, or
-// "error" {kind, message} when it threw dermlens::Error (also printed on stderr; an
-// InvalidModel error stops the run: every image would fail alike). A progress line on stderr.
+// "error" {kind, message} when it threw dermlens::Error (also printed on stderr; an error that
+// stops_batch() rethrows: every image would fail alike). A progress line on stderr.
 struct ImageRows {
     nlohmann::ordered_json rows = nlohmann::ordered_json::array();
     std::size_t failed = 0;

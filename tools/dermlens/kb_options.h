@@ -5,7 +5,7 @@
 
 #include "commands.h"
 
-#include "kb/knowledge_base.h"
+#include "dermlens/kb/knowledge_base.h"
 
 #include <nlohmann/json.hpp>
 

@@ -5,12 +5,11 @@
 //   dermlens kb show shingles
 //   dermlens embed --manifest images/ --model m.gguf --mmproj mmproj.gguf   # fill the embedding cache
 //   dermlens --version
+#include "cli_errors.h"
 #include "commands.h"
 
 #include "dermlens/error.h"
 #include "dermlens/version.h"
-
-#include <spdlog/spdlog.h>
 
 #include <cstdio>
 #include <exception>
@@ -52,13 +51,13 @@ int main(int argc, char ** argv) {
     } catch (const CLI::ParseError & e) {
         // CLI11 has its own codes per parse failure (104, 106, ...); dermlens documents 2 for every
         // invalid argument. app.exit() prints the message, or the help / version, which stay 0.
-        return app.exit(e) == 0 ? 0 : static_cast<int>(ErrorKind::InvalidArgument);
+        return app.exit(e) == 0 ? 0 : cli::exit_code(ErrorKind::InvalidArgument);
     }
     try {
         return run_chosen(commands);
     } catch (const Error & e) {
-        std::fprintf(stderr, "dermlens: error: %s\n", e.what());
-        return e.exit_code();
+        std::fprintf(stderr, "dermlens: error: %s\n", cli::cli_message(e).c_str());
+        return cli::exit_code(e.kind());
     } catch (const std::exception & e) {
         std::fprintf(stderr, "dermlens: internal error: %s\n", e.what());
         return 70;

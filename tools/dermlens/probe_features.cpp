@@ -3,7 +3,7 @@
 #include "probe_options.h"
 
 #include "dermlens/error.h"
-#include "eval/manifest.h"
+#include "dataset/manifest.h"
 #include "vision/embedding_cache.h"
 #include "vision/encoder_identity.h"
 #include "vision/manifest_features.h"
@@ -32,7 +32,7 @@ vision::FeatureTable FeatureSource::load() const {
     if (!features.empty()) {
         return vision::read_feature_table(features);
     }
-    const eval::Manifest rows = eval::read_manifest(manifest);
+    const dataset::Manifest rows = dataset::read_manifest(manifest);
     const vision::EncoderIdentity encoder = vision::encoder_identity(mmproj, vision::parse_feature_kind(kind));
     const vision::EmbeddingCache embeddings(cache.empty() ? vision::default_cache_path() : std::filesystem::path(cache),
                                             vision::CacheAccess::MustExist);

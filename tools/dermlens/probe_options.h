@@ -5,7 +5,7 @@
 
 #include "commands.h"
 
-#include "eval/metrics.h"
+#include "metrics/metrics.h"
 #include "probe/evaluate.h"
 #include "vision/feature_table.h"
 
@@ -40,7 +40,7 @@ void add_feature_source_options(CLI::App & app, FeatureSource & source, const st
 void add_set_options(CLI::App & app, probe::SetParams & set);
 
 nlohmann::ordered_json evaluation_json(const probe::Evaluation & evaluation);
-nlohmann::ordered_json mean_std_json(const eval::MeanStd & value);
+nlohmann::ordered_json mean_std_json(const metrics::MeanStd & value);
 
 // Metric lines "  name  value" of an evaluation, or of several as mean ± std.
 void print_evaluation(const probe::Evaluation & evaluation);

@@ -1,0 +1,228 @@
+// dermlens::Engine — grounded dermatological diagnosis with a vision-language model, as a
+// library (paper 000): load the model, its vision projector, the knowledge base and an
+// optional few-shot probe once; then, per image, encode it once (or read the encoding from
+// the embedding cache), let the probe propose candidates, let the VLM describe the lesion and
+// re-rank the candidates, and return the answer with its evidence.
+//
+// Example (compiled and run by tests/engine/test_usage_example.cpp):
+//
+//     #include <dermlens/engine.h>
+//     #include <cstdio>
+//
+//     int main(int argc, char ** argv) {  // usage: example MODEL.gguf MMPROJ.gguf IMAGE
+//         if (argc != 4) return 2;
+//         try {
+//             dermlens::EngineParams params;
+//             params.model = argv[1];
+//             params.mmproj = argv[2];
+//             params.threads = 1;
+//             dermlens::Engine engine(params);
+//
+//             dermlens::DiagnoseRequest request;
+//             request.label_set = "isic9class";
+//             request.strategy = "describe-then-decide";
+//             const dermlens::Diagnosis diagnosis = engine.diagnose(dermlens::Image::from_file(argv[3]), request);
+//             std::printf("%s\n", dermlens::to_json(diagnosis).dump(2).c_str());
+//             return diagnosis.final ? 0 : 1;
+//         } catch (const dermlens::Error & e) {
+//             std::fprintf(stderr, "%s: %s\n", dermlens::error_kind_name(e.kind()), e.what());
+//             return 3;
+//         }
+//     }
+//
+// What is loaded once (EngineParams) is kept apart from what each call asks (DiagnoseRequest),
+// as whisper.cpp keeps its context and full parameters apart. Every method throws
+// dermlens::Error; a message about a parameter names it (Error::field()).
+//
+// Threads: an Engine is internally serialised — calls from several threads are safe and run
+// one after another on the one loaded model. Run several Engines for parallel inference.
+#pragma once
+
+#include "dermlens/diagnosis.h"
+#include "dermlens/error.h"
+#include "dermlens/image.h"
+#include "dermlens/kb/knowledge_base.h"
+
+#include <cstddef>
+#include <cstdint>
+#include <filesystem>
+#include <functional>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+namespace dermlens {
+
+enum class FlashAttention { Auto, On, Off };
+
+// One line of llama.cpp's or libmtmd's log. llama.cpp's logging is process-wide: the last
+// Engine constructed decides where it goes (nowhere without a callback).
+using LogCallback = std::function<void(std::string_view line)>;
+
+struct EngineParams {
+    std::filesystem::path model;            // GGUF text model
+    std::filesystem::path mmproj;           // GGUF vision projector belonging to it
+    std::filesystem::path probe;            // optional: a probe of this mmproj's encoder (`dermlens probe train`)
+    std::filesystem::path embedding_cache;  // optional: SQLite embedding cache; cached images are not encoded again
+    std::vector<std::filesystem::path> kb_overlays;  // knowledge-base folders extending the shipped one, in order
+    // Prompts, grammars and the knowledge base; empty: $DERMLENS_DATA_DIR, else the installed
+    // share/dermlens, else the source tree's data/.
+    std::filesystem::path data_dir;
+    int threads = 0;  // CPU threads; 0: every core
+    int context_size = 4096;  // tokens, image tokens included
+    int batch_size = 512;     // logical batch for prompt processing
+    FlashAttention flash_attention = FlashAttention::Auto;        // text model
+    FlashAttention vision_flash_attention = FlashAttention::Off;  // off: several times faster on CPU
+    // Make attention maps possible (DiagnoseRequest::attention): the text model then runs
+    // without flash attention, so flash_attention must not be On.
+    bool capture_attention = false;
+    LogCallback log;
+
+    // Throws Error(InvalidArgument) naming the field: empty model or mmproj, threads below 0,
+    // a context or batch size below 1, capture_attention with flash_attention On.
+    void validate() const;
+};
+
+// Which part of a call has been reached: "encode", "describe", "decide"; `step` of `total`
+// tokens while generating (total 0 otherwise).
+using ProgressCallback = std::function<void(std::string_view stage, int step, int total)>;
+// Asked before the encoder runs and before every decoded token: true stops the call, which
+// then throws Error(Cancelled); the Engine stays usable.
+using ShouldStopCallback = std::function<bool()>;
+
+// Paper 000's attention maps (eq. 2-4) of a diagnosis; the Engine must capture attention.
+struct AttentionRequest {
+    bool enabled = false;
+    std::optional<int> first_layer;  // layers averaged: default every layer
+    std::optional<int> last_layer;
+    std::string reduce = "mean";     // over heads and layers: "mean" or "max"
+    std::filesystem::path heatmap_dir;  // non-empty: write label.png, all.png, label.npy, all.npy here
+};
+
+// The lesion, for the share of attention on it and the pointing game: a mask file (nonzero =
+// lesion) or a box "x0,y0,x1,y1" in pixels; neither: no lesion statistics.
+struct LesionRequest {
+    std::filesystem::path mask_file;
+    std::string box;
+};
+
+struct DiagnoseRequest {
+    // The classes to choose among: `labels` (names the knowledge base resolves), or every
+    // label of `label_set`, or both (the labels named in that set). With a probe loaded the
+    // probe's classes are the labels, and `labels` must stay empty.
+    std::vector<std::string> labels;
+    std::string label_set;
+    std::string strategy = "direct";      // direct | in-context | describe-then-decide | topk | combined
+    std::string style = "dermlens";       // dermlens | skinvl | skin-r1 | skinflow (the papers' need decide "generate")
+    std::string schema = "five-criteria";  // the description's: five-criteria | skinflow
+    std::string decide = "score";         // score: option-letter probabilities; generate: a parsed free answer
+    std::string candidates = "topk";      // topk | combined: the probe's top_k, or its conformal set
+    std::size_t top_k = 5;
+    std::optional<double> alpha;          // conformal: miscoverage (default: the probe's)
+    bool not_sure = false;                // offer a "not sure" option; choosing it abstains
+    double abstain_below = 0;             // abstain when the top fused probability is below this
+    bool shuffle_options = false;         // shuffled per image (seed and image hash): position bias
+    ClinicalContext context;
+    AttentionRequest attention;
+    LesionRequest lesion;
+    std::uint32_t seed = 0;               // of sampling and of the shuffled order
+    float temperature = 0;                // of generated text; 0: greedy
+    int max_tokens = 64;                  // of a free answer; descriptions are bounded by their grammar
+    ProgressCallback progress;
+    ShouldStopCallback should_stop;
+
+    // Throws Error(InvalidArgument) naming the field for an unknown name, a value out of
+    // range, or fields that do not fit each other (alpha without conformal candidates).
+    void validate() const;
+};
+
+// One image through the vision encoder: what the probe reads and what the text model reads,
+// reusable for any number of diagnoses.
+class EncodedImage {
+public:
+    ImageInfo image;
+
+    std::span<const float> encoder_mean() const;    // the encoder's last hidden state, mean over tokens (the probe's features)
+    std::span<const float> projected_mean() const;  // the projected image embeddings' mean
+    int image_tokens() const;                       // tokens the text model reads
+    double encode_ms() const;                       // 0 when it came from the embedding cache
+
+    struct Data;  // the encoding itself and the image it came from (opaque)
+    std::shared_ptr<const Data> data;
+};
+
+struct FileInfo {
+    std::filesystem::path path;
+    std::string sha256;
+};
+
+struct ProbeInfo {
+    std::filesystem::path path;
+    std::vector<std::string> classes;
+    std::string label_set;
+    std::string feature_kind;             // encoder-mean | projected-mean
+    std::optional<double> fusion_weight;  // tuned with `dermlens tune`
+};
+
+struct EngineInfo {
+    FileInfo model;
+    FileInfo mmproj;
+    std::optional<ProbeInfo> probe;
+    std::filesystem::path embedding_cache;  // empty: none
+    std::filesystem::path data_dir;
+    int threads = 0;
+    int context_size = 0;
+    int batch_size = 0;
+    FlashAttention flash_attention = FlashAttention::Auto;
+    FlashAttention vision_flash_attention = FlashAttention::Off;
+    bool capture_attention = false;
+    std::size_t encoder_runs = 0;  // images the vision encoder ran on
+    std::size_t cache_hits = 0;    // encodings read from the embedding cache
+    std::vector<std::string> warnings;  // e.g. a probe fusion weight tuned with another model
+};
+
+const char * flash_attention_name(FlashAttention mode) noexcept;  // "auto" | "on" | "off"
+// Throws Error(InvalidArgument) naming `field` for anything but auto, on, off.
+FlashAttention parse_flash_attention(std::string_view text, const std::string & field = "flash_attention");
+
+// The one per-item failure policy of every batch (diagnose, ground, embed, eval): an error
+// about the item (InvalidInput: its file, pixels or row; Runtime: its inference) fails that
+// item and the batch goes on; one about the setup (InvalidArgument, InvalidModel) or a
+// cancellation stops the batch, since every later item would fail alike.
+bool stops_batch(const Error & error) noexcept;
+
+class Engine {
+public:
+    // Validates the parameters, then loads the knowledge base, the probe, the model pair and
+    // the embedding cache. Throws Error: InvalidArgument for parameters, InvalidModel for the
+    // model files, InvalidInput for a probe or cache file that cannot be used.
+    explicit Engine(EngineParams params);
+    ~Engine();
+    Engine(const Engine &) = delete;
+    Engine & operator=(const Engine &) = delete;
+
+    // The encoding of `image`: the embedding cache's, or the encoder's (then stored in the cache).
+    EncodedImage encode(const Image & image, const ShouldStopCallback & should_stop = {});
+    // encode(), then diagnose the encoding.
+    Diagnosis diagnose(const Image & image, const DiagnoseRequest & request);
+    // A diagnosis from an encoding (the encoder does not run). Heat maps need the encoding's image.
+    Diagnosis diagnose(const EncodedImage & encoded, const DiagnoseRequest & request);
+
+    // Checks `request` against this Engine without running anything: its fields, its labels
+    // (they must resolve in the knowledge base or be the probe's), attention capture. Throws
+    // what diagnose() would throw before encoding.
+    void check(const DiagnoseRequest & request) const;
+
+    const kb::KnowledgeBase & kb() const noexcept;
+    EngineInfo info() const;
+
+private:
+    struct Impl;
+    friend struct EngineInternals;  // src/engine/internals.h: the layers above the Engine (evaluation)
+    std::unique_ptr<Impl> impl_;
+};
+
+}  // namespace dermlens

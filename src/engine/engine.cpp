@@ -1,0 +1,419 @@
+// dermlens::Engine (dermlens/engine.h): the session every front end shares — the knowledge
+// base, the probe, the model pair, the encoder identity and the model's hash, and the
+// embedding cache, loaded once; per call, the cache-through encoding, the lesion mask, the
+// re-ranking (src/pipeline/rerank.h), the grounding report and its heat maps.
+#include "dermlens/engine.h"
+
+#include "common/data_dir.h"
+#include "common/hash.h"
+#include "engine/details.h"
+#include "engine/internals.h"
+#include "engine/request.h"
+#include "grounding/lesion_mask.h"
+#include "image/image.h"
+#include "probe/probe.h"
+#include "vision/embedding_cache.h"
+#include "vision/encoder_identity.h"
+
+#include <fmt/format.h>
+
+#include <algorithm>
+#include <charconv>
+#include <mutex>
+#include <thread>
+
+namespace dermlens {
+namespace {
+
+namespace fs = std::filesystem;
+
+std::vector<fs::path> kb_folders(const EngineParams & params) {
+    std::vector<fs::path> dirs{kb::KnowledgeBase::shipped_dir()};
+    for (const auto & dir : params.kb_overlays) {
+        if (!fs::is_directory(dir)) {
+            throw Error(ErrorKind::InvalidArgument, fmt::format("kb_overlays '{}': no such folder", dir.string()),
+                        "kb_overlays");
+        }
+        dirs.push_back(dir);
+    }
+    return dirs;
+}
+
+int resolved_threads(int threads) {
+    return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
+}
+
+model::VlmParams vlm_params(const EngineParams & params) {
+    model::VlmParams out;
+    out.model_path = params.model;
+    out.mmproj_path = params.mmproj;
+    out.threads = resolved_threads(params.threads);
+    out.context_size = params.context_size;
+    out.batch_size = params.batch_size;
+    out.text_flash_attention = params.flash_attention;
+    out.vision_flash_attention = params.vision_flash_attention;
+    out.capture_attention = params.capture_attention;
+    out.log = params.log;
+    out.validate();
+    return out;
+}
+
+// The first 16 hex digits of the image's SHA-256: seeds the shuffled option order per image.
+std::uint64_t image_seed(const std::string & sha256) {
+    std::uint64_t seed = 0;
+    std::from_chars(sha256.data(), sha256.data() + std::min<std::size_t>(16, sha256.size()), seed, 16);
+    return seed;
+}
+
+// Sets the model's keep-going check (progress and cancellation) for one call, and clears it
+// however the call ends.
+class CallHooks {
+public:
+    CallHooks(model::Vlm & vlm, const DiagnoseRequest & request, std::string_view & stage) : vlm_(vlm) {
+        if (!request.progress && !request.should_stop) {
+            return;
+        }
+        vlm_.set_keep_going([&request, &stage](int generated, int max_tokens) {
+            if (request.progress) {
+                request.progress(stage, generated, max_tokens);
+            }
+            return !(request.should_stop && request.should_stop());
+        });
+    }
+    ~CallHooks() { vlm_.set_keep_going({}); }
+    CallHooks(const CallHooks &) = delete;
+    CallHooks & operator=(const CallHooks &) = delete;
+
+private:
+    model::Vlm & vlm_;
+};
+
+void check_not_stopped(const ShouldStopCallback & should_stop, const char * before) {
+    if (should_stop && should_stop()) {
+        throw Error(ErrorKind::Cancelled, fmt::format("cancelled before {}", before));
+    }
+}
+
+cv::Mat3b pixels_of(const Image & image) {
+    const auto rgb = image.rgb();
+    cv::Mat3b out(image.height(), image.width());
+    std::copy(rgb.begin(), rgb.end(), out.ptr<std::uint8_t>());
+    return out;
+}
+
+std::vector<AttentionMap> attention_maps(const pipeline::AttentionEvidence & evidence) {
+    std::vector<AttentionMap> maps;
+    const auto map = [&](const char * name, const std::vector<float> & values) {
+        maps.push_back({name, evidence.layout.grid_rows, evidence.layout.grid_columns, values});
+    };
+    if (evidence.label_map) {
+        map("label", *evidence.label_map);
+    }
+    map("all", evidence.all_map);
+    return maps;
+}
+
+}  // namespace
+
+void EngineParams::validate() const {
+    if (model.empty()) {
+        throw Error(ErrorKind::InvalidArgument, "model: a GGUF text model is required", "model");
+    }
+    if (mmproj.empty()) {
+        throw Error(ErrorKind::InvalidArgument, "mmproj: the model's GGUF vision projector is required", "mmproj");
+    }
+    if (threads < 0) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("threads {}: must be 0 (every core) or more", threads), "threads");
+    }
+    if (context_size < 1) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("context_size {}: must be 1 or more", context_size),
+                    "context_size");
+    }
+    if (batch_size < 1) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("batch_size {}: must be 1 or more", batch_size), "batch_size");
+    }
+    if (capture_attention && flash_attention == FlashAttention::On) {
+        throw Error(ErrorKind::InvalidArgument,
+                    "flash_attention: attention capture needs the text model without flash attention (its "
+                    "probabilities exist only without it): off or auto",
+                    "flash_attention");
+    }
+}
+
+bool stops_batch(const Error & error) noexcept {
+    return error.kind() == ErrorKind::InvalidArgument || error.kind() == ErrorKind::InvalidModel ||
+           error.kind() == ErrorKind::Cancelled;
+}
+
+std::span<const float> EncodedImage::encoder_mean() const {
+    return data->encoding.encoder_mean;
+}
+
+std::span<const float> EncodedImage::projected_mean() const {
+    return data->encoding.projected_mean;
+}
+
+int EncodedImage::image_tokens() const {
+    return data->encoding.n_tokens;
+}
+
+double EncodedImage::encode_ms() const {
+    return data->encoding.encode_ms;
+}
+
+struct Engine::Impl {
+    EngineParams params;
+    kb::KnowledgeBase kb;
+    std::optional<probe::Probe> probe;
+    std::unique_ptr<vision::EmbeddingCache> cache;
+    std::unique_ptr<model::Vlm> vlm;
+    vision::EncoderIdentity identity;
+    FileInfo model;
+    FileInfo mmproj;
+    std::size_t cache_hits = 0;
+    std::vector<std::string> warnings;
+    std::mutex calls;
+
+    // Everything that can be checked without the model is checked first: loading a real model takes seconds.
+    explicit Impl(EngineParams p) : params(std::move(p)) {
+        params.validate();
+        if (!params.data_dir.empty()) {
+            set_data_dir(params.data_dir);
+        }
+        const model::VlmParams model_params = vlm_params(params);
+        kb = kb::KnowledgeBase::load(kb_folders(params));
+        if (!params.probe.empty()) {
+            probe = probe::load_probe(params.probe);
+        }
+        if (!params.embedding_cache.empty()) {
+            cache = std::make_unique<vision::EmbeddingCache>(params.embedding_cache);
+        }
+        vlm = std::make_unique<model::Vlm>(model_params);
+        identity = vision::encoder_identity(params.mmproj, probe ? probe->encoder.kind : vision::FeatureKind::EncoderMean);
+        model = {params.model, sha256_file(params.model)};
+        mmproj = {params.mmproj, identity.mmproj_sha256};
+        if (probe && probe->fusion && probe->fusion->model_sha256 != model.sha256) {
+            warnings.push_back(fmt::format("the probe's fusion weight was tuned with another model (sha256 {})",
+                                           probe->fusion->model_sha256));
+        }
+    }
+
+    EncodedImage encode(const Image & image, const ShouldStopCallback & should_stop) {
+        EncodedImage out;
+        out.image = {image.name(), image.sha256(), 0, 0, false};
+        auto data = std::make_shared<EncodedImage::Data>();
+        data->source = image;
+        std::optional<model::ImageEncoding> cached = cache ? cache->get(image.sha256(), identity) : std::nullopt;
+        if (cached) {
+            ++cache_hits;
+            cached->encode_ms = 0;  // nothing was encoded for this call
+            out.image.from_cache = true;
+            data->encoding = std::move(*cached);
+            out.image.width = data->encoding.image_width;
+            out.image.height = data->encoding.image_height;
+        } else {
+            const auto rgb = image.rgb();  // decodes: refusals name the image
+            check_not_stopped(should_stop, "encoding the image");
+            data->encoding = vlm->encode({image.width(), image.height(), rgb.data()});
+            out.image.width = image.width();
+            out.image.height = image.height();
+            if (cache) {
+                cache->put(image.sha256(), identity, data->encoding);
+            }
+        }
+        out.data = std::move(data);
+        return out;
+    }
+
+    std::vector<std::string> labels_of(const DiagnoseRequest & request) const {
+        if (probe) {
+            if (!request.labels.empty()) {
+                throw Error(ErrorKind::InvalidArgument, "labels: with a probe the probe's classes are the labels",
+                            "labels");
+            }
+            if (!request.label_set.empty()) {
+                probe::check_label_set(*probe, params.probe.string(), request.label_set);
+            }
+            return probe->classes;
+        }
+        if (!request.labels.empty()) {
+            return request.labels;
+        }
+        if (request.label_set.empty()) {
+            throw Error(ErrorKind::InvalidArgument,
+                        "labels: give the classes to choose among: labels, a label set, or a probe", "labels");
+        }
+        std::vector<std::string> out;
+        for (const auto & label : kb.label_set(request.label_set).labels) {
+            out.push_back(label.label);
+        }
+        return out;
+    }
+
+    pipeline::RerankParams checked(const DiagnoseRequest & request) const {
+        pipeline::RerankParams p = engine::rerank_params(request);
+        if (p.attention && !params.capture_attention) {
+            throw Error(ErrorKind::InvalidArgument,
+                        "attention: maps need an Engine loaded with capture_attention", "attention");
+        }
+        return p;
+    }
+
+    // The lesion's mask, read before the model runs so that a bad mask costs no diagnosis.
+    std::optional<grounding::LesionMask> lesion_mask(const Image & image, const DiagnoseRequest & request) const {
+        if (request.lesion.mask_file.empty() && request.lesion.box.empty()) {
+            return std::nullopt;
+        }
+        grounding::MaskSpec spec;
+        if (!request.lesion.mask_file.empty()) {
+            spec.file = request.lesion.mask_file;
+        }
+        if (!request.lesion.box.empty()) {
+            spec.box = request.lesion.box;
+        }
+        return grounding::lesion_mask(pixels_of(image), spec);
+    }
+
+    nlohmann::ordered_json settings(const DiagnoseRequest & request, const pipeline::RerankParams & p) const {
+        return {{"threads", resolved_threads(params.threads)},
+                {"context_size", params.context_size},
+                {"batch_size", params.batch_size},
+                {"max_tokens", request.max_tokens},
+                {"seed", request.seed},
+                {"flash_attention", flash_attention_name(params.flash_attention)},
+                {"vision_flash_attention", flash_attention_name(params.vision_flash_attention)},
+                {"top_k", p.candidates.top_k},
+                {"alpha", p.candidates.set.alpha ? nlohmann::ordered_json(*p.candidates.set.alpha) : nullptr},
+                {"not_sure_option", p.abstention.not_sure_option},
+                {"abstain_below", p.abstention.threshold},
+                {"shuffle_options", p.shuffle_options},
+                {"temperature", request.temperature}};
+    }
+
+    // The re-ranker of `request`: built before anything runs, so that a label the knowledge
+    // base does not know or a probe of another encoder costs no encoding.
+    std::unique_ptr<pipeline::Reranker> reranker(const DiagnoseRequest & request, const pipeline::RerankParams & p) {
+        return std::make_unique<pipeline::Reranker>(*vlm, kb, p, labels_of(request),
+                                                    probe ? probe->label_set : request.label_set,
+                                                    probe ? &*probe : nullptr, &identity);
+    }
+
+    Diagnosis diagnose(const EncodedImage & encoded, const DiagnoseRequest & request, const pipeline::RerankParams & p,
+                       pipeline::Reranker & reranker, const std::optional<grounding::LesionMask> & mask) {
+        std::string_view stage = "decide";
+        if (request.progress) {
+            request.progress(stage, 0, 0);
+        }
+        auto details = std::make_shared<Diagnosis::Details>();
+        {
+            const CallHooks hooks(*vlm, request, stage);
+            details->result = reranker.diagnose(encoded.data->encoding, request.context, image_seed(encoded.image.sha256));
+        }
+        const pipeline::RerankResult & result = details->result;
+        Diagnosis out;
+        if (result.attention) {
+            details->grounding = pipeline::grounding_report(*result.attention, mask ? &*mask : nullptr);
+            if (!request.attention.heatmap_dir.empty()) {
+                if (!encoded.data->source) {
+                    throw Error(ErrorKind::InvalidArgument,
+                                "attention.heatmap_dir: heat maps need the image's pixels, which a stored encoding lacks",
+                                "attention.heatmap_dir");
+                }
+                pipeline::write_heatmaps(*result.attention, pixels_of(*encoded.data->source), request.attention.heatmap_dir,
+                                         *details->grounding);
+            }
+            out.attention = attention_maps(*result.attention);
+        }
+        details->model = model;
+        details->mmproj = mmproj;
+        details->settings = settings(request, p);
+        out.image = encoded.image;
+        out.candidates = result.candidates;
+        out.differential = result.differential;
+        out.final = result.final;
+        out.abstained = result.abstained;
+        out.abstain_reason = result.abstain_reason;
+        out.not_sure_probability = result.not_sure_probability;
+        out.description = result.description_text;
+        out.answer = result.answer_text;
+        out.context = result.context;
+        out.timings = result.timings;
+        out.timings.encode_ms = encoded.encode_ms();
+        out.details = std::move(details);
+        return out;
+    }
+};
+
+Engine::Engine(EngineParams params) : impl_(std::make_unique<Impl>(std::move(params))) {}
+
+Engine::~Engine() = default;
+
+EncodedImage Engine::encode(const Image & image, const ShouldStopCallback & should_stop) {
+    const std::lock_guard lock(impl_->calls);
+    return impl_->encode(image, should_stop);
+}
+
+Diagnosis Engine::diagnose(const Image & image, const DiagnoseRequest & request) {
+    const std::lock_guard lock(impl_->calls);
+    const pipeline::RerankParams p = impl_->checked(request);
+    const auto reranker = impl_->reranker(request, p);
+    const std::optional<grounding::LesionMask> mask = p.attention ? impl_->lesion_mask(image, request) : std::nullopt;
+    if (request.progress) {
+        request.progress("encode", 0, 0);
+    }
+    const EncodedImage encoded = impl_->encode(image, request.should_stop);
+    return impl_->diagnose(encoded, request, p, *reranker, mask);
+}
+
+Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest & request) {
+    const std::lock_guard lock(impl_->calls);
+    const pipeline::RerankParams p = impl_->checked(request);
+    const auto reranker = impl_->reranker(request, p);
+    const std::optional<grounding::LesionMask> mask =
+        p.attention && encoded.data->source ? impl_->lesion_mask(*encoded.data->source, request) : std::nullopt;
+    return impl_->diagnose(encoded, request, p, *reranker, mask);
+}
+
+void Engine::check(const DiagnoseRequest & request) const {
+    const std::lock_guard lock(impl_->calls);
+    impl_->reranker(request, impl_->checked(request));
+}
+
+const kb::KnowledgeBase & Engine::kb() const noexcept {
+    return impl_->kb;
+}
+
+EngineInfo Engine::info() const {
+    const std::lock_guard lock(impl_->calls);
+    const Impl & s = *impl_;
+    EngineInfo out;
+    out.model = s.model;
+    out.mmproj = s.mmproj;
+    if (s.probe) {
+        out.probe = ProbeInfo{s.params.probe, s.probe->classes, s.probe->label_set,
+                              vision::feature_kind_name(s.probe->encoder.kind),
+                              s.probe->fusion ? std::optional<double>(s.probe->fusion->weight) : std::nullopt};
+    }
+    out.embedding_cache = s.cache ? s.cache->path() : fs::path();
+    out.data_dir = data_dir();
+    out.threads = resolved_threads(s.params.threads);
+    out.context_size = s.params.context_size;
+    out.batch_size = s.params.batch_size;
+    out.flash_attention = s.params.flash_attention;
+    out.vision_flash_attention = s.params.vision_flash_attention;
+    out.capture_attention = s.params.capture_attention;
+    out.encoder_runs = s.vlm->encoder_runs();
+    out.cache_hits = s.cache_hits;
+    out.warnings = s.warnings;
+    return out;
+}
+
+model::Vlm & EngineInternals::vlm(Engine & engine) {
+    return *engine.impl_->vlm;
+}
+
+const model::ImageEncoding & EngineInternals::encoding(const EncodedImage & encoded) {
+    return encoded.data->encoding;
+}
+
+}  // namespace dermlens

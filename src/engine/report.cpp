@@ -1,0 +1,46 @@
+// dermlens::to_json / to_text of a Diagnosis: the one-image object of docs/diagnose-json.md
+// (the image, the model files, the pipeline's report, the grounding, the settings).
+#include "dermlens/diagnosis.h"
+
+#include "engine/details.h"
+#include "pipeline/rerank_report.h"
+
+#include <fmt/format.h>
+
+namespace dermlens {
+namespace {
+
+nlohmann::ordered_json file_json(const FileInfo & file) {
+    return {{"path", file.path.string()}, {"sha256", file.sha256}};
+}
+
+}  // namespace
+
+nlohmann::ordered_json to_json(const Diagnosis & diagnosis) {
+    const Diagnosis::Details & details = *diagnosis.details;
+    const ImageInfo & image = diagnosis.image;
+    nlohmann::ordered_json out = {{"image",
+                                   {{"path", image.name},
+                                    {"sha256", image.sha256},
+                                    {"width", image.width},
+                                    {"height", image.height},
+                                    {"encoding", image.from_cache ? "cache" : "encoder"}}},
+                                  {"model", file_json(details.model)},
+                                  {"mmproj", file_json(details.mmproj)}};
+    out.update(pipeline::to_json(details.result));
+    if (details.grounding) {
+        out["grounding"] = pipeline::to_json(*details.grounding);
+    }
+    out["settings"] = details.settings;
+    return out;
+}
+
+std::string to_text(const Diagnosis & diagnosis) {
+    const Diagnosis::Details & details = *diagnosis.details;
+    const ImageInfo & image = diagnosis.image;
+    return fmt::format("{} ({}x{}, {})\n{}{}", image.name, image.width, image.height,
+                       image.from_cache ? "encoding from the cache" : "encoded", pipeline::to_text(details.result),
+                       details.grounding ? pipeline::to_text(*details.grounding) : "");
+}
+
+}  // namespace dermlens
