@@ -86,8 +86,9 @@ struct EngineParams {
     void validate() const;
 };
 
-// Which part of a call has been reached: "encode", "describe", "decide"; `step` of `total`
-// tokens while generating (total 0 otherwise).
+// Which part of a call has been reached: "encode" (before the vision encoder), "decide" (the
+// re-ranking begins), "generate" before each generated token (description or free answer),
+// `step` tokens generated of at most `total` (0 and 0 for the other stages).
 using ProgressCallback = std::function<void(std::string_view stage, int step, int total)>;
 // Asked before the encoder runs and before every decoded token: true stops the call, which
 // then throws Error(Cancelled); the Engine stays usable.

@@ -69,13 +69,13 @@ std::uint64_t image_seed(const std::string & sha256) {
 // however the call ends.
 class CallHooks {
 public:
-    CallHooks(model::Vlm & vlm, const DiagnoseRequest & request, std::string_view & stage) : vlm_(vlm) {
+    CallHooks(model::Vlm & vlm, const DiagnoseRequest & request) : vlm_(vlm) {
         if (!request.progress && !request.should_stop) {
             return;
         }
-        vlm_.set_keep_going([&request, &stage](int generated, int max_tokens) {
+        vlm_.set_keep_going([&request](int generated, int max_tokens) {
             if (request.progress) {
-                request.progress(stage, generated, max_tokens);
+                request.progress("generate", generated, max_tokens);
             }
             return !(request.should_stop && request.should_stop());
         });
@@ -134,8 +134,8 @@ void EngineParams::validate() const {
     }
     if (capture_attention && flash_attention == FlashAttention::On) {
         throw Error(ErrorKind::InvalidArgument,
-                    "flash_attention: attention capture needs the text model without flash attention (its "
-                    "probabilities exist only without it): off or auto",
+                    "flash_attention: attention capture needs the text model's flash attention off (it computes no "
+                    "attention probabilities): off or auto",
                     "flash_attention");
     }
 }
@@ -300,13 +300,12 @@ struct Engine::Impl {
 
     Diagnosis diagnose(const EncodedImage & encoded, const DiagnoseRequest & request, const pipeline::RerankParams & p,
                        pipeline::Reranker & reranker, const std::optional<grounding::LesionMask> & mask) {
-        std::string_view stage = "decide";
         if (request.progress) {
-            request.progress(stage, 0, 0);
+            request.progress("decide", 0, 0);
         }
         auto details = std::make_shared<Diagnosis::Details>();
         {
-            const CallHooks hooks(*vlm, request, stage);
+            const CallHooks hooks(*vlm, request);
             details->result = reranker.diagnose(encoded.data->encoding, request.context, image_seed(encoded.image.sha256));
         }
         const pipeline::RerankResult & result = details->result;

@@ -101,7 +101,9 @@ private:
                 ++outcome_.cached;
                 return;
             }
-            const EncodedImage encoded = engine().encode(Image::from_file(row.image, limits_));  // stored in the cache
+            const Image image = Image::from_file(row.image, limits_);
+            image.rgb();  // an image that cannot be used fails before any model loads
+            const EncodedImage encoded = engine().encode(image);  // stored in the cache
             ++outcome_.encoded;
             outcome_.encode_ms += encoded.encode_ms();
             outcome_.encoded_s += std::chrono::duration<double>(Clock::now() - start).count();

@@ -1,4 +1,5 @@
 // dermlens kb check [--kb DIR]... [--json]: every problem of the knowledge base, or a summary
+#include "cli_errors.h"
 #include "kb_options.h"
 
 #include "dermlens/error.h"
@@ -33,7 +34,7 @@ int run_check(const KbOptions & options) {
         fmt::print(stderr, "dermlens: error: the knowledge base has {} problem{}\n", problems.size(),
                    problems.size() == 1 ? "" : "s");
     }
-    return problems.empty() ? 0 : static_cast<int>(ErrorKind::InvalidInput);
+    return problems.empty() ? 0 : exit_code(ErrorKind::InvalidInput);
 }
 
 }  // namespace

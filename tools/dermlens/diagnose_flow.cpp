@@ -2,6 +2,7 @@
 
 #include "cli_errors.h"
 #include "pipeline/direct.h"
+#include "pipeline/prompt.h"
 
 #include <fmt/format.h>
 
@@ -44,6 +45,9 @@ std::string heatmap_folder_name(const std::string & image_name) {
 }
 
 void RuntimeOptions::fill(EngineParams & params) const {
+    if (threads < 1) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("--threads {}: threads must be positive", threads));
+    }
     params.threads = threads;
     params.context_size = context_size;
     params.batch_size = batch_size;
@@ -139,7 +143,22 @@ void add_attention_options(CLI::App & app, AttentionOptions & options, bool with
     }
 }
 
+void DecisionOptions::validate() const {
+    if (alpha && candidates != "conformal") {
+        throw Error(ErrorKind::InvalidArgument, "--alpha only applies with --candidates conformal");
+    }
+    if (pipeline::strategy_parts(pipeline::parse_strategy(strategy)).probe_candidates && probe.empty()) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("--strategy {} takes its candidates from a probe: give --probe P.probe", strategy));
+    }
+    if (decide == "score" && pipeline::parse_style(style) != pipeline::PromptStyle::Dermlens) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("style '{}' asks for a free answer: use --decide generate", style));
+    }
+}
+
 void DecisionOptions::fill(DiagnoseRequest & request) const {
+    validate();
     request.strategy = strategy;
     request.style = style;
     request.schema = schema;

@@ -56,7 +56,10 @@ struct DecisionOptions {
     double abstain_below = 0.0;
     bool shuffle_options = false;
 
-    void fill(DiagnoseRequest & request) const;
+    // Refuses, in the flags' words, what does not fit: --alpha without --candidates conformal,
+    // a probe strategy without --probe, a paper's style with --decide score. Throws Error(InvalidArgument).
+    void validate() const;
+    void fill(DiagnoseRequest & request) const;  // validate(), then the request's decision fields
 };
 
 void add_decision_options(CLI::App & app, DecisionOptions & options, const std::string & default_strategy);
