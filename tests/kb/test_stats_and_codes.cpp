@@ -35,6 +35,8 @@ TEST(KbStats, CountsEachFamilyOfTheMiniKb) {
     EXPECT_EQ(stats.total.conditions, 31u);
     EXPECT_EQ(stats.total.ddx_edges, 11u);
     EXPECT_EQ(stats.total.described, 6u);
+    EXPECT_EQ(stats.total.infectious, 5u) << "infectious_disease and its four conditions";
+    EXPECT_EQ(stats.total.icd11, 1u);
     // melanocytic_lesion, nevus, blue_nevus, melanoma and its three subtypes; synonyms 2 + 2 + 1 + 1.
     const FamilyStats & melanocytic = family(stats, "melanocytic_lesion");
     EXPECT_EQ(melanocytic.conditions, 7u);
@@ -71,7 +73,8 @@ TEST(KbCodes, InfectiousIsInheritedAndSetWhereTheTreeDisagrees) {
     EXPECT_FALSE(shipped().infectious("insect_bite"));
     EXPECT_FALSE(shipped().infectious("psoriasis"));
     EXPECT_FALSE(shipped().infectious("kaposi_sarcoma"));
-    EXPECT_FALSE(mini_kb().infectious("herpes_zoster")) << "the mini KB sets no flag: false by default";
+    EXPECT_TRUE(mini_kb().infectious("herpes_zoster")) << "inherited from infectious_disease";
+    EXPECT_FALSE(mini_kb().infectious("onychomycosis")) << "no ancestor sets it: false";
 }
 
 }  // namespace
