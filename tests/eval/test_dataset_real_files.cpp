@@ -4,6 +4,7 @@
 // clinical and a dermoscopic image, 20 diagnoses). Quirky rows are reported, not refused.
 #include "eval/dataset.h"
 #include "kb/knowledge_base.h"
+#include "support/temp_dir.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -27,6 +28,13 @@ using testing::HasSubstr;
 
 const fs::path kLabels = fs::path(DERMLENS_SHARED_DIR) / "data" / "labels";
 
+// An empty image folder: the images are not needed to check the labels, and an empty folder is
+// searched at once.
+const fs::path & no_images() {
+    static const dermlens::test::TempDir folder("real_labels");
+    return folder.path();
+}
+
 const KnowledgeBase & shipped_kb() {
     static const KnowledgeBase base = KnowledgeBase::load({fs::path(DERMLENS_SOURCE_DIR) / "data" / "kb"});
     return base;
@@ -39,7 +47,7 @@ ImportResult import_real(DatasetFormat format, const fs::path & source, const st
     options.source = source;
     options.label_set = label_set;
     options.view = view;
-    options.images = fs::temp_directory_path();  // the images are not needed to check the labels
+    options.images = no_images();
     return import_dataset(shipped_kb(), options);
 }
 
@@ -90,7 +98,7 @@ TEST(RealFitzpatrick17k, TheTwentyClassSubsetStillNeedsSkipUnknown) {
     options.source = kLabels / "fitzpatrick17k.csv";
     options.label_set = "fitzpatrick17k-20";
     options.skip_unknown = true;
-    options.images = fs::temp_directory_path();
+    options.images = no_images();
     const ImportResult result = import_dataset(shipped_kb(), options);
     EXPECT_EQ(label_counts(result).size(), 20u);
     EXPECT_EQ(result.manifest.size() + result.report.skipped(), 16577u);
