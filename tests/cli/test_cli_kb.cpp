@@ -205,7 +205,7 @@ TEST(CliKbRelation, TextAndJson) {
                                         "id": "superficial_spreading_melanoma",
                                         "name": "superficial spreading melanoma"},
                               "relation": "parent", "levels": 1})"));
-    EXPECT_EQ(kb({"relation", "melanoma", "melanomaa"}).exit_code, 2);
+    EXPECT_EQ(kb({"relation", "melanoma", "melanomaaa"}).exit_code, 2);
 }
 
 TEST(CliKbDdx, ListsTheNeighbours) {
