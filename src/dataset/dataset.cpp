@@ -25,9 +25,9 @@ constexpr std::array<FormatInfo, 10> kFormats = {{
     {DatasetFormat::Isic2018, "isic2018", "ham10000"},  // task 3 is HAM10000's seven classes
     {DatasetFormat::Isic2019, "isic2019", "isic2019"},
     {DatasetFormat::PadUfes20, "pad-ufes-20", "pad-ufes-20"},
-    {DatasetFormat::Fitzpatrick17k, "fitzpatrick17k", "fitzpatrick17k-20"},
-    {DatasetFormat::Derm7pt, "derm7pt", "derm7pt-14"},
-    {DatasetFormat::Ddi, "ddi", ""},
+    {DatasetFormat::Fitzpatrick17k, "fitzpatrick17k", "fitzpatrick17k-114"},
+    {DatasetFormat::Derm7pt, "derm7pt", "derm7pt-20"},
+    {DatasetFormat::Ddi, "ddi", "ddi"},
     {DatasetFormat::Derm12345, "derm12345", "derm12345-40"},
     {DatasetFormat::Bcn20000, "bcn20000", "bcn20000"},
     {DatasetFormat::Folder, "folder", ""},

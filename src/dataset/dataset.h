@@ -30,8 +30,8 @@ std::vector<std::string_view> dataset_format_names();
 std::string_view dataset_format_name(DatasetFormat format);
 DatasetFormat parse_dataset_format(std::string_view name);  // throws Error(InvalidArgument) listing the names
 
-// The label set that holds the dataset's own labels ("" for folder trees and DDI, whose
-// labels are resolved through the target label set and the knowledge base's names).
+// The label set that holds the dataset's own labels ("" for folder trees, whose labels are
+// resolved through the target label set and the knowledge base's names).
 std::string_view native_label_set(DatasetFormat format);
 
 // Which images of Derm7pt's cases: each case has a clinical and a dermoscopic image.
@@ -55,6 +55,7 @@ struct DatasetTable {
     std::filesystem::path image_root;  // where the images are unless the user says otherwise
     std::string group_column;          // the dataset's column the groups come from ("" = none)
     std::string split_source;          // what gave the official split; "" when there is none
+    std::vector<std::string> notes;    // quirks of the files and how they were handled, one sentence each
 
     bool has_official_split() const { return !split_source.empty(); }
 };
@@ -87,6 +88,8 @@ struct ImportReport {
     std::filesystem::path image_root;
     std::string split_source;  // the official split's files, or "seeded 6:2:0:2, seed 0, grouped by lesion_id"
     std::map<std::string, std::size_t> split_sizes;
+    std::size_t duplicate_images = 0;  // rows left out because an earlier row lists the same image
+    std::vector<std::string> notes;    // the dataset's quirks and how they were handled, one sentence each
 
     std::size_t skipped() const;
 };

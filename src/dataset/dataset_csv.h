@@ -116,4 +116,8 @@ DatasetTable read_folder_tree(const std::filesystem::path & source);
 // ("derm12345-5") by the dataset's own taxonomy; std::nullopt for other label sets and codes.
 std::optional<std::string> derm12345_coarse_label(const std::string & code, std::string_view label_set);
 
+// Derm7pt's own class table (label set "derm7pt-14") groups the melanoma stages ("melanoma (in
+// situ)", "melanoma (less than 0.76 mm)", ..., "melanoma metastasis") into one class, "melanoma".
+std::string derm7pt_class(const std::string & diagnosis);
+
 }  // namespace dermlens::dataset::detail

@@ -73,10 +73,16 @@ std::vector<std::string> derm7pt_splits(const fs::path & meta_folder, std::size_
     return splits;
 }
 
-// Derm7pt's own class table groups the melanoma stages ("melanoma (in situ)", "melanoma
-// (less than 0.76 mm)", ..., "melanoma metastasis") into one class, "melanoma".
-std::string derm7pt_class(const std::string & diagnosis) {
-    return diagnosis.starts_with("melanoma") ? "melanoma" : diagnosis;
+// "case 565 ('meta.csv' line 566): clinic and derm are the same image 'Fhl/Fhl018.jpg' (notes: ...); ..."
+std::string derm7pt_one_image_note(const DatasetCsv & csv, const CsvRecord & record, std::size_t case_num,
+                                   std::size_t derm, Derm7ptView view) {
+    const auto notes_column = csv.find_column("notes");
+    const std::string notes = notes_column ? record.fields[*notes_column] : "";
+    return fmt::format("case {} ('{}' line {}): clinic and derm are the same image '{}'{}; {}",
+                       csv.required(record, case_num), csv.path().string(), record.line, csv.required(record, derm),
+                       notes.empty() ? "" : fmt::format(" (notes: {})", notes),
+                       view == Derm7ptView::Clinic ? "the case has no clinical image and is left out"
+                                                   : "imported once, as the derm view");
 }
 
 // "_train" in the file name -> "train", "_test" -> "test".
@@ -136,6 +142,10 @@ constexpr std::array<Derm12345MainClass, 15> kDerm12345Taxonomy = {{
 
 }  // namespace
 
+std::string derm7pt_class(const std::string & diagnosis) {
+    return diagnosis.starts_with("melanoma") ? "melanoma" : diagnosis;
+}
+
 std::optional<std::string> derm12345_coarse_label(const std::string & code, std::string_view label_set) {
     const bool main_classes = label_set == "derm12345-15";
     if (!main_classes && label_set != "derm12345-5") {
@@ -167,12 +177,22 @@ DatasetTable read_derm7pt(const fs::path & source, Derm7ptView view) {
         views.emplace_back("derm", derm);
     }
     TableBuilder table;
+    std::vector<std::string> notes;
     for (std::size_t r = 0; r < csv.records().size(); ++r) {
         const CsvRecord & record = csv.records()[r];
+        // Cases whose clinical image is missing list the dermoscopic image in both columns (their
+        // notes say so): that image is the derm view, and the case has no clinical view.
+        const bool one_image = csv.required(record, clinic) == csv.required(record, derm);
+        if (one_image) {
+            notes.push_back(derm7pt_one_image_note(csv, record, case_num, derm, view));
+        }
         for (const auto & [view_name, column] : views) {
+            if (one_image && view_name == "clinic") {
+                continue;
+            }
             DatasetRow row;
             row.image = csv.required(record, column);
-            row.label = derm7pt_class(csv.required(record, diagnosis));
+            row.label = csv.required(record, diagnosis);
             row.split = splits.empty() ? "" : splits[r];
             row.group = csv.required(record, case_num);
             row.file = csv.path();
@@ -186,8 +206,10 @@ DatasetTable read_derm7pt(const fs::path & source, Derm7ptView view) {
         }
     }
     // Image paths ("NEL/Nel026.jpg") are relative to the release's images/ folder beside meta/.
-    return table.finish(meta_file.parent_path().parent_path() / "images", "case_num",
-                        splits.empty() ? "" : "train_indexes.csv, valid_indexes.csv, test_indexes.csv");
+    DatasetTable result = table.finish(meta_file.parent_path().parent_path() / "images", "case_num",
+                                       splits.empty() ? "" : "train_indexes.csv, valid_indexes.csv, test_indexes.csv");
+    result.notes = std::move(notes);
+    return result;
 }
 
 DatasetTable read_derm12345(const fs::path & source) {

@@ -10,6 +10,8 @@
 
 #include <algorithm>
 #include <array>
+#include <functional>
+#include <initializer_list>
 #include <optional>
 
 namespace dermlens::dataset {
@@ -89,10 +91,71 @@ std::string target_label_set(const ImportOptions & options) {
     return std::string(native);
 }
 
-// DERM12345's coarser label sets are reached through the dataset's own taxonomy: the knowledge
-// base files their grouping nodes outside the subclasses' ancestors, so no roll-up finds them.
-bool through_derm12345_taxonomy(const ImportOptions & options, const std::string & label_set) {
-    return options.format == DatasetFormat::Derm12345 && detail::derm12345_coarse_label("mel", label_set).has_value();
+// Where a row's label comes from for the target label set, and which label set holds it.
+// Most label sets take the dataset's own label through its native set; some take a coarser
+// label the dataset itself gives (a partition column, its own taxonomy, its own class table),
+// since the knowledge base files those groupings outside the finer labels' ancestors.
+struct LabelSource {
+    std::string native_set;
+    std::function<std::string(const DatasetRow &)> label;
+};
+
+// DDI's malignant column: True/False (1/0 in older copies) as the ddi-malignant labels.
+std::string malignant_label(const std::string & value) {
+    if (value == "True" || value == "true" || value == "1") {
+        return "malignant";
+    }
+    return value == "False" || value == "false" || value == "0" ? "benign" : value;
+}
+
+// A label taken from one of the table's metadata columns (the first of `names` it has).
+LabelSource column_source(const DatasetTable & table, const std::string & label_set,
+                          std::initializer_list<std::string_view> names, std::string (*translate)(const std::string &)) {
+    for (const std::string_view name : names) {
+        const auto it = std::find(table.metadata_columns.begin(), table.metadata_columns.end(), name);
+        if (it != table.metadata_columns.end()) {
+            const auto column = static_cast<std::size_t>(it - table.metadata_columns.begin());
+            return {label_set, [column, translate](const DatasetRow & row) {
+                        return translate == nullptr ? row.metadata[column] : translate(row.metadata[column]);
+                    }};
+        }
+    }
+    throw Error(ErrorKind::InvalidInput, fmt::format("label set '{}' takes its labels from the dataset's column '{}', "
+                                                     "which the file does not have",
+                                                     label_set, *names.begin()));
+}
+
+LabelSource label_source(const ImportOptions & options, const DatasetTable & table, const std::string & label_set) {
+    const auto own = [](const DatasetRow & row) { return row.label; };
+    switch (options.format) {
+        case DatasetFormat::Fitzpatrick17k:
+            if (label_set == "fitzpatrick17k-9") {
+                return column_source(table, label_set, {"nine_partition_label"}, nullptr);
+            }
+            if (label_set == "fitzpatrick17k-3") {
+                return column_source(table, label_set, {"three_partition_label"}, nullptr);
+            }
+            break;
+        case DatasetFormat::Ddi:
+            if (label_set == "ddi-malignant") {
+                return column_source(table, label_set, {"malignant", "malignancy(malig=1)"}, malignant_label);
+            }
+            break;
+        case DatasetFormat::Derm7pt:
+            if (label_set == "derm7pt-14") {
+                return {label_set, [](const DatasetRow & row) { return detail::derm7pt_class(row.label); }};
+            }
+            break;
+        case DatasetFormat::Derm12345:
+            if (detail::derm12345_coarse_label("mel", label_set)) {
+                return {label_set, [label_set](const DatasetRow & row) {
+                            return detail::derm12345_coarse_label(row.label, label_set).value_or(row.label);
+                        }};
+            }
+            break;
+        default: break;
+    }
+    return {std::string(native_label_set(options.format)), own};
 }
 
 std::string ratio_text(const dataset::SplitProportions & split) {
@@ -129,32 +192,32 @@ std::size_t ImportReport::skipped() const {
 
 ImportResult import_dataset(const kb::KnowledgeBase & kb, const ImportOptions & options) {
     const std::string label_set = target_label_set(options);
-    const bool derm12345_coarse = through_derm12345_taxonomy(options, label_set);
-    LabelMapper mapper(kb, derm12345_coarse ? label_set : std::string(native_label_set(options.format)), label_set,
-                       options.roll_up);
     const DatasetTable table = read_dataset(options.format, options.source, options.view);
+    const LabelSource source = label_source(options, table, label_set);
+    LabelMapper mapper(kb, source.native_set, label_set, options.roll_up);
     ImageLocator images(options.images.empty() ? table.image_root : options.images);
 
     ImportResult result;
     ImportReport & report = result.report;
     report.rows_read = table.rows.size();
     report.image_root = images.root();
+    report.notes = table.notes;
     Manifest & manifest = result.manifest;
     manifest.source = options.source;
     manifest.metadata_columns = metadata_names(table.metadata_columns);
     std::map<fs::path, std::string> listed;  // image -> where, to refuse an image listed twice
     for (const DatasetRow & row : table.rows) {
-        const auto coarse = derm12345_coarse ? detail::derm12345_coarse_label(row.label, label_set) : std::nullopt;
-        const LabelMapping & mapping = mapper.map(coarse ? *coarse : row.label);
+        const std::string label = source.label(row);
+        const LabelMapping & mapping = mapper.map(label);
         if (!mapping.label) {
             if (options.skip_unknown) {
-                ++report.skipped_labels[row.label];
+                ++report.skipped_labels[label];
                 continue;
             }
             throw Error(ErrorKind::InvalidArgument,
                         fmt::format("{}: label '{}' cannot be mapped to label set '{}': {} (--skip-unknown leaves "
                                     "such rows out)",
-                                    where(row), row.label, label_set, mapping.reason));
+                                    where(row), label, label_set, mapping.reason));
         }
         ManifestRow entry;
         const auto found = images.find(row.image);
@@ -162,9 +225,16 @@ ImportResult import_dataset(const kb::KnowledgeBase & kb, const ImportOptions & 
         if (!found && report.missing_images++ == 0) {
             report.first_missing_image = row.image;
         }
+        // A second row for an image already listed is left out and reported: one quirky row must not
+        // cost the whole dataset.
         if (const auto [at, added] = listed.emplace(entry.image, where(row)); !added) {
-            throw Error(ErrorKind::InvalidInput,
-                        fmt::format("{}: image '{}' is already listed at {}", where(row), row.image, at->second));
+            ++report.duplicate_images;
+            report.notes.push_back(at->second == where(row)
+                                       ? fmt::format("{}: image '{}' is listed twice on that line; imported once",
+                                                     where(row), row.image)
+                                       : fmt::format("{}: image '{}' is already listed at {}; this row is left out",
+                                                     where(row), row.image, at->second));
+            continue;
         }
         entry.image_field = entry.image.string();
         entry.label = *mapping.label;

@@ -1,6 +1,7 @@
 #include "dataset/dataset_labels.h"
 
 #include "dermlens/error.h"
+#include "kb/names.h"
 
 #include <fmt/format.h>
 
@@ -15,6 +16,7 @@ LabelMapper::LabelMapper(const kb::KnowledgeBase & kb, std::string native_set, s
     }
     for (const kb::Label & label : kb_.label_set(target_set_).labels) {
         label_of_condition_.emplace(label.condition, label.label);
+        label_of_key_.emplace(kb::normalize_name(label.label), label.label);
     }
 }
 
@@ -27,6 +29,13 @@ const LabelMapping & LabelMapper::map(const std::string & dataset_label) {
 }
 
 LabelMapping LabelMapper::compute(const std::string & dataset_label) const {
+    // A dataset label that is itself a label of the target set stays as it is: two labels of a set
+    // may share a condition (Fitzpatrick17k's "melanoma" and "malignant melanoma").
+    if (native_set_.empty() || native_set_ == target_set_) {
+        if (const auto own = label_of_key_.find(kb::normalize_name(dataset_label)); own != label_of_key_.end()) {
+            return {own->second, ""};
+        }
+    }
     std::string condition;
     try {
         condition = kb_.resolve(dataset_label, native_set_.empty() ? target_set_ : native_set_);

@@ -34,6 +34,7 @@ private:
     std::string target_set_;
     bool roll_up_;
     std::map<std::string, std::string> label_of_condition_;  // the target set's first label per condition
+    std::map<std::string, std::string> label_of_key_;        // the target set's labels by normalised name
     std::map<std::string, LabelMapping> cache_;
 };
 

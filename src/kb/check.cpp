@@ -19,6 +19,36 @@ std::string describe_cycle(std::vector<std::string> cycle) {
     return fmt::format("{}", fmt::join(cycle, " -> "));
 }
 
+// Two labels of a set map to one condition only when all but one of them say so (same_condition_as
+// naming another label of that condition): otherwise it is a slip that merges two classes.
+template <typename Report>
+void check_shared_conditions(const LabelSet & set, const Report & report) {
+    std::map<std::string, std::vector<const Label *>, std::less<>> by_condition;
+    for (const Label & label : set.labels) {
+        by_condition[label.condition].push_back(&label);
+    }
+    for (const auto & [condition, labels] : by_condition) {
+        const Label * plain = nullptr;
+        for (const Label * label : labels) {
+            if (label->same_condition_as.empty()) {
+                if (plain != nullptr) {
+                    report(fmt::format("labels '{}' and '{}' both map to '{}' (say same_condition_as if that is meant)",
+                                       plain->label, label->label, condition));
+                }
+                plain = label;
+                continue;
+            }
+            const bool names_another = std::any_of(labels.begin(), labels.end(), [&](const Label * other) {
+                return other != label && other->label == label->same_condition_as;
+            });
+            if (!names_another) {
+                report(fmt::format("label '{}': same_condition_as '{}' is not another label of the set mapping to '{}'",
+                                   label->label, label->same_condition_as, condition));
+            }
+        }
+    }
+}
+
 }  // namespace
 
 std::vector<Problem> KnowledgeBase::check() const {
@@ -27,6 +57,7 @@ std::vector<Problem> KnowledgeBase::check() const {
     check_parents(problems);
     check_id_spelling(problems);
     check_names(problems);
+    check_codes(problems);
     check_edges(problems);
     check_described_neighbours(problems);
     for (const auto & [name, set] : label_sets_) {
@@ -122,6 +153,17 @@ void KnowledgeBase::check_names(std::vector<Problem> & problems) const {
     }
 }
 
+// A code recorded on two conditions would identify neither.
+void KnowledgeBase::check_codes(std::vector<Problem> & problems) const {
+    for (const auto & [code, ids] : codes_) {
+        for (std::size_t i = 1; i < ids.size(); ++i) {
+            problems.push_back({conditions_.find(ids[i])->second.file,
+                                fmt::format("condition '{}': code {} is already recorded on condition '{}'", ids[i],
+                                            code, ids.front())});
+        }
+    }
+}
+
 void KnowledgeBase::check_edges(std::vector<Problem> & problems) const {
     for (const auto & edge : edges_) {
         const std::string where = fmt::format("edges[{}] ['{}', '{}']", edge.index, edge.first, edge.second);
@@ -154,14 +196,13 @@ void KnowledgeBase::check_label_set(const LabelSet & set, std::vector<Problem> &
     if (set.labels.empty()) {
         report("has no labels");
     }
-    std::map<std::string, std::string, std::less<>> label_of_condition;
+    check_shared_conditions(set, report);
     std::map<std::string, std::string, std::less<>> label_of_key;
-    for (const auto & [label, id] : set.labels) {
+    for (const Label & entry : set.labels) {
+        const std::string & label = entry.label;
+        const std::string & id = entry.condition;
         if (const auto [first, fresh] = label_of_key.emplace(normalize_name(label), label); !fresh) {
             report(fmt::format("label '{}' repeats label '{}'", label, first->second));
-        }
-        if (const auto [first, fresh] = label_of_condition.emplace(id, label); !fresh) {
-            report(fmt::format("labels '{}' and '{}' both map to '{}'", first->second, label, id));
         }
         const auto condition = conditions_.find(id);
         if (condition == conditions_.end()) {

@@ -181,7 +181,8 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
     if (!is_valid_id(id)) {
         reader.fail("id must be lower-case letters, digits and underscores");
     }
-    reader.refuse_unknown_fields({"id", "name", "parent", "synonyms", "malignancy", "description"});
+    reader.refuse_unknown_fields(
+        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd10", "description"});
     Condition condition;
     condition.id = id;
     condition.name = reader.required_string("name");
@@ -192,6 +193,17 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
         if (!condition.malignancy) {
             reader.fail(fmt::format("malignancy is '{}', expected benign, malignant or precancerous", *malignancy));
         }
+    }
+    if (reader.find("infectious") != nullptr) {
+        condition.infectious = reader.optional_bool("infectious", false);
+    }
+    condition.icd11 = reader.optional_string("icd11").value_or("");
+    if (!condition.icd11.empty() && !is_icd11_code(condition.icd11)) {
+        reader.fail(fmt::format("icd11 '{}' is not an ICD-11 MMS code (like 2C30 or 4A40.0)", condition.icd11));
+    }
+    condition.icd10 = reader.optional_string("icd10").value_or("");
+    if (!condition.icd10.empty() && !is_icd10_code(condition.icd10)) {
+        reader.fail(fmt::format("icd10 '{}' is not an ICD-10 code (like C43 or L40.0)", condition.icd10));
     }
     if (reader.find("description") != nullptr) {
         condition.description = read_description(reader);
@@ -239,8 +251,9 @@ LabelSet read_label_set_file(const std::filesystem::path & file) {
     const json & items = top.required_array("labels");
     for (std::size_t i = 0; i < items.size(); ++i) {
         const ObjectReader label(items[i], file, fmt::format("labels[{}]", i));
-        label.refuse_unknown_fields({"label", "condition"});
-        set.labels.push_back({label.required_string("label"), label.required_string("condition")});
+        label.refuse_unknown_fields({"label", "condition", "same_condition_as"});
+        set.labels.push_back({label.required_string("label"), label.required_string("condition"),
+                              label.optional_string("same_condition_as").value_or("")});
     }
     set.file = file;
     return set;

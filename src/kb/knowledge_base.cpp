@@ -127,6 +127,18 @@ void KnowledgeBase::build_indexes() {
     index_taxonomy();
     index_neighbours();
     index_labels();
+    index_codes();
+}
+
+void KnowledgeBase::index_codes() {
+    for (const auto & [id, condition] : conditions_) {
+        if (!condition.icd11.empty()) {
+            codes_["ICD11:" + condition.icd11].push_back(id);
+        }
+        if (!condition.icd10.empty()) {
+            codes_["ICD10:" + condition.icd10].push_back(id);
+        }
+    }
 }
 
 void KnowledgeBase::index_taxonomy() {
@@ -213,6 +225,15 @@ std::vector<LabelUse> KnowledgeBase::label_uses(std::string_view id) const {
         }
     }
     return uses;
+}
+
+bool KnowledgeBase::infectious(std::string_view id) const {
+    for (const std::string & node : path_to_root(id)) {
+        if (const auto & set = condition(node).infectious) {
+            return *set;
+        }
+    }
+    return false;
 }
 
 const std::vector<std::string> & KnowledgeBase::neighbours(std::string_view id) const {

@@ -114,6 +114,11 @@ void americanize_ise(std::string & word) {
 }
 
 std::string americanize(std::string word) {
+    // The oe of these compounds is no British spelling: American English writes them so too.
+    if (word.starts_with("angioedem") || word.starts_with("leukoedem") || word.starts_with("leucoedem")) {
+        replace_all(word, "leuco", "leuko");
+        return word;
+    }
     for (const auto & [british, american] : kSpellings) {
         replace_all(word, british, american);
     }

@@ -7,6 +7,8 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <cctype>
+#include <utility>
 #include <tuple>
 
 namespace dermlens::kb {
@@ -65,7 +67,40 @@ std::optional<std::string> unique_match(const NameIndex & index, const std::stri
     return ids.front();
 }
 
+// "ICD11:2C30", "icd-11 2C30" -> ("ICD11", "2C30"); a bare code -> its system by its shape;
+// std::nullopt for text that is no code.
+std::optional<std::pair<std::string, std::string>> parse_code(std::string_view text) {
+    std::string upper;
+    for (const char c : text) {
+        if (c != ' ' && c != '-') {
+            upper += static_cast<char>(std::toupper(static_cast<unsigned char>(c)));
+        }
+    }
+    for (const std::string_view system : {"ICD11", "ICD10"}) {
+        if (upper.starts_with(system)) {
+            const std::size_t skip = system.size() + (upper.size() > system.size() && upper[system.size()] == ':');
+            return std::pair{std::string(system), upper.substr(skip)};
+        }
+    }
+    if (is_icd11_code(upper)) {
+        return std::pair{std::string("ICD11"), upper};
+    }
+    if (is_icd10_code(upper)) {
+        return std::pair{std::string("ICD10"), upper};
+    }
+    return std::nullopt;
+}
+
 }  // namespace
+
+std::optional<std::string> KnowledgeBase::find_code(std::string_view code) const {
+    const auto parsed = parse_code(code);
+    if (!parsed) {
+        return std::nullopt;
+    }
+    const auto it = codes_.find(parsed->first + ":" + parsed->second);
+    return it == codes_.end() ? std::nullopt : std::optional<std::string>(it->second.front());
+}
 
 std::string KnowledgeBase::resolve(std::string_view name) const {
     const std::string key = normalized_query(name);
@@ -74,6 +109,12 @@ std::string KnowledgeBase::resolve(std::string_view name) const {
     }
     if (auto id = unique_match(labels_, key, name, " as a label of several label sets (name the label set)")) {
         return *id;
+    }
+    if (auto id = find_code(name)) {
+        return *id;
+    }
+    if (const auto ids = names_.find_one_typo_away(key); ids.size() == 1) {
+        return ids.front();
     }
     throw Error(ErrorKind::InvalidArgument, fmt::format("unknown condition '{}'{}", name, suggestions(key)));
 }

@@ -65,7 +65,8 @@ TEST(CliDatasetImport, WritesAManifestThatReadsBack) {
 TEST(CliDatasetImport, JsonReport) {
     TempDir dir("cli_dataset");
     const auto result = import({"--format", "derm7pt", "--source", (kFixtures / "derm7pt" / "release_v0").string(),
-                                "--out", (dir / "d.csv").string(), "--view", "derm", "--json"});
+                                "--out", (dir / "d.csv").string(), "--view", "derm", "--label-set", "derm7pt-14",
+                                "--json"});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     const json report = json::parse(result.out);
     EXPECT_EQ(report["rows_read"], 10);
@@ -74,20 +75,22 @@ TEST(CliDatasetImport, JsonReport) {
     EXPECT_EQ(report["split"]["sizes"], json({{"test", 3}, {"train", 5}, {"val", 2}}));
     EXPECT_EQ(report["labels"]["melanoma"], 2);
     EXPECT_EQ(report["images"]["missing"], 10);
+    EXPECT_EQ(report["duplicate_images"], 0);
+    EXPECT_EQ(report["notes"], json::array());
 }
 
 TEST(CliDatasetImport, UnknownLabelsAreRefusedOrSkippedWhenAsked) {
     TempDir dir("cli_dataset");
     const fs::path source = kFixtures / "fitzpatrick17k" / "fitzpatrick17k.csv";
     const auto refused = import({"--format", "fitzpatrick17k", "--source", source.string(), "--out",
-                                 (dir / "f.csv").string()});
+                                 (dir / "f.csv").string(), "--label-set", "fitzpatrick17k-20"});
     EXPECT_EQ(refused.exit_code, 2);
     EXPECT_THAT(refused.err, HasSubstr(source.string() + "' line 2: label 'drug induced pigmentary changes' cannot be "
                                                           "mapped to label set 'fitzpatrick17k-20'"));
     EXPECT_FALSE(fs::exists(dir / "f.csv"));
 
     const auto skipped = import({"--format", "fitzpatrick17k", "--source", source.string(), "--out",
-                                 (dir / "f.csv").string(), "--skip-unknown"});
+                                 (dir / "f.csv").string(), "--label-set", "fitzpatrick17k-20", "--skip-unknown"});
     EXPECT_EQ(skipped.exit_code, 0) << skipped.err;
     EXPECT_THAT(skipped.out, HasSubstr("rows: 9 read, 7 imported, 2 skipped"));
     EXPECT_THAT(skipped.out, HasSubstr("drug induced pigmentary changes 1, photodermatoses 1"));

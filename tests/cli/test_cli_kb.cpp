@@ -123,9 +123,44 @@ TEST(CliKbShow, Json) {
 }
 
 TEST(CliKbShow, UnknownNamesExitTwoWithSuggestions) {
-    const auto result = kb({"show", "melanomaa"});
+    const auto result = kb({"show", "melanomaaa"});
     EXPECT_EQ(result.exit_code, 2);
-    EXPECT_THAT(result.err, HasSubstr("unknown condition 'melanomaa'; did you mean: melanoma, "));
+    EXPECT_THAT(result.err, HasSubstr("unknown condition 'melanomaaa'; did you mean: melanoma, "));
+    EXPECT_EQ(kb({"show", "melanomaa"}).exit_code, 0) << "one typo away from a long name resolves";
+}
+
+TEST(CliKbShow, TakesClinicalCodesAndPrintsThem) {
+    const auto text = kb({"show", "2C30"});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("melanoma (melanoma)\n"));
+    EXPECT_THAT(text.out, HasSubstr("infectious:   no\n"));
+    EXPECT_THAT(text.out, HasSubstr("ICD-11:       2C30\n"));
+    EXPECT_THAT(text.out, HasSubstr("ICD-10:       C43\n"));
+    const auto by_icd10 = kb({"show", "ICD10:C43", "--json"});
+    EXPECT_EQ(by_icd10.exit_code, 0) << by_icd10.err;
+    const json shown = json::parse(by_icd10.out);
+    EXPECT_EQ(shown["id"], "melanoma");
+    EXPECT_EQ(shown["icd11"], "2C30");
+    EXPECT_EQ(shown["icd10"], "C43");
+    const json zoster = json::parse(kb({"show", "herpes zoster", "--json"}).out);
+    EXPECT_EQ(zoster["infectious"], true);
+    EXPECT_EQ(zoster["icd11"], nullptr);
+    EXPECT_EQ(kb({"show", "ICD11:1A00"}).exit_code, 2) << "a code no condition records";
+}
+
+TEST(CliKbStats, CountsPerFamilyInTextAndJson) {
+    const auto text = kb({"stats"});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("family"));
+    EXPECT_THAT(text.out, testing::ContainsRegex("melanocytic_lesion +7 +6 +1 +1 "));
+    EXPECT_THAT(text.out, testing::ContainsRegex("total +31 "));
+    const auto result = kb({"stats", "--json"});
+    EXPECT_EQ(result.exit_code, 0) << result.err;
+    const json stats = json::parse(result.out);
+    EXPECT_EQ(stats["total"]["conditions"], 31);
+    EXPECT_EQ(stats["total"]["ddx_edges"], 11);
+    EXPECT_EQ(stats["families"][0]["family"], "cutaneous_lymphoma");
+    EXPECT_EQ(stats["label_sets"][0]["label_set"], "mini-clinical");
 }
 
 TEST(CliKbShow, ResolvesThroughALabelSet) {
@@ -170,7 +205,7 @@ TEST(CliKbRelation, TextAndJson) {
                                         "id": "superficial_spreading_melanoma",
                                         "name": "superficial spreading melanoma"},
                               "relation": "parent", "levels": 1})"));
-    EXPECT_EQ(kb({"relation", "melanoma", "melanomaa"}).exit_code, 2);
+    EXPECT_EQ(kb({"relation", "melanoma", "melanomaaa"}).exit_code, 2);
 }
 
 TEST(CliKbDdx, ListsTheNeighbours) {

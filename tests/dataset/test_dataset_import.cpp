@@ -189,12 +189,13 @@ TEST(ImportIsic2018, KeepsTheOfficialSplitWhateverTheSeed) {
 
 TEST(ImportLabels, AnUnmappableLabelIsAnErrorNamingFileLineAndLabel) {
     const fs::path source = kFixtures / "fitzpatrick17k" / "fitzpatrick17k.csv";
-    expect_error([&] { import_dataset(shipped_kb(), options_for(DatasetFormat::Fitzpatrick17k, source)); },
-                 ErrorKind::InvalidArgument,
+    ImportOptions twenty = options_for(DatasetFormat::Fitzpatrick17k, source);
+    twenty.label_set = "fitzpatrick17k-20";
+    expect_error([&] { import_dataset(shipped_kb(), twenty); }, ErrorKind::InvalidArgument,
                  {"'" + source.string() + "' line 2", "label 'drug induced pigmentary changes'",
                   "label set 'fitzpatrick17k-20'", "--skip-unknown"});
 
-    ImportOptions skip = options_for(DatasetFormat::Fitzpatrick17k, source);
+    ImportOptions skip = twenty;
     skip.skip_unknown = true;
     const ImportResult result = import_dataset(shipped_kb(), skip);
     EXPECT_EQ(result.report.skipped_labels,
@@ -278,8 +279,9 @@ TEST(ImportLabels, EveryDerm12345SubclassHasAMainClassAndASuperClass) {
 
 TEST(ImportLabels, DdiNeedsALabelSetAndResolvesItsDiseaseNames) {
     ImportOptions options = options_for(DatasetFormat::Ddi, kFixtures / "ddi");
-    expect_error([&] { import_dataset(shipped_kb(), options); }, ErrorKind::InvalidArgument,
-                 {"format 'ddi' has no label set of its own"});
+    const ImportResult own = import_dataset(shipped_kb(), options);
+    EXPECT_EQ(row_of(own.manifest, "000001.png").label, "melanoma-in-situ") << "DDI's own label set keeps its names";
+    EXPECT_EQ(own.report.skipped(), 0u);
     options.label_set = "isic9class";
     options.skip_unknown = true;
     options.roll_up = true;
@@ -294,8 +296,11 @@ TEST(ImportLabels, DdiNeedsALabelSetAndResolvesItsDiseaseNames) {
 }
 
 TEST(ImportLabels, Derm7ptClassesMapToDerm7pt14) {
-    const ImportResult result = import_dataset(shipped_kb(), options_for(DatasetFormat::Derm7pt, kFixtures / "derm7pt"
-                                                                                                   / "release_v0"));
+    ImportOptions options = options_for(DatasetFormat::Derm7pt, kFixtures / "derm7pt" / "release_v0");
+    const ImportResult own = import_dataset(shipped_kb(), options);
+    EXPECT_EQ(row_of(own.manifest, "Fdl060.jpg").label, "melanoma (in situ)") << "derm7pt-20 keeps every diagnosis";
+    options.label_set = "derm7pt-14";
+    const ImportResult result = import_dataset(shipped_kb(), options);
     EXPECT_EQ(result.manifest.size(), 20u);
     EXPECT_EQ(row_of(result.manifest, "Fdl060.jpg").label, "melanoma");
     EXPECT_EQ(row_of(result.manifest, "Aal003.jpg").label, "clark nevus");
@@ -335,14 +340,21 @@ TEST(ImportSplits, RatiosParse) {
     }
 }
 
-TEST(ImportErrors, AnImageListedTwiceIsRefused) {
+TEST(ImportQuirks, AnImageListedTwiceIsImportedOnceAndReported) {
     TempDir dir("dup");
     write_file(dir / "HAM10000_metadata.csv",
                "lesion_id,image_id,dx,dx_type,age,sex,localization\n"
                "HAM_1,ISIC_1,nv,histo,50.0,male,back\n"
-               "HAM_2,ISIC_1,mel,histo,50.0,male,back\n");
-    expect_error([&] { import_dataset(shipped_kb(), options_for(DatasetFormat::Ham10000, dir.path())); },
-                 ErrorKind::InvalidInput, {"line 3", "image 'ISIC_1.jpg' is already listed at", "line 2"});
+               "HAM_2,ISIC_1,mel,histo,50.0,male,back\n"
+               "HAM_3,ISIC_2,bkl,histo,50.0,male,back\n");
+    const ImportResult result = import_dataset(shipped_kb(), options_for(DatasetFormat::Ham10000, dir.path()));
+    EXPECT_EQ(result.manifest.size(), 2u);
+    EXPECT_EQ(row_of(result.manifest, "ISIC_1.jpg").label, "nv") << "the first row listing the image wins";
+    EXPECT_EQ(result.report.duplicate_images, 1u);
+    ASSERT_EQ(result.report.notes.size(), 1u);
+    EXPECT_THAT(result.report.notes[0], testing::AllOf(testing::HasSubstr("line 3"),
+                                                       testing::HasSubstr("image 'ISIC_1.jpg' is already listed at"),
+                                                       testing::HasSubstr("line 2"), testing::HasSubstr("left out")));
 }
 
 TEST(ImportErrors, AnUnknownLabelSetIsRefused) {

@@ -58,6 +58,11 @@ const Defect kDefects[] = {
      "label set 'mini-extra': labels 'ak' and 'solar keratosis' both map to 'actinic_keratosis'"},
     {"british-id", "conditions/50-haemangioma.json",
      "condition 'infantile_haemangioma': the id is not in American spelling (expected 'infantile_hemangioma')"},
+    {"duplicate-code", "conditions/50-codes.json",
+     "condition 'truncal_melanoma': code ICD10:C43.5 is already recorded on condition 'cutaneous_melanoma'"},
+    {"shared-label", "labelsets/mini-shared.json",
+     "label set 'mini-shared': label 'mm': same_condition_as 'melanoma' is not another label of the set mapping to "
+     "'nevus'"},
     {"lonely-description", "conditions/50-scabies.json",
      "condition 'scabies' has a description but 0 DDx neighbours; a described condition needs at least 2"},
 };

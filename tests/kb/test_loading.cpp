@@ -62,6 +62,12 @@ TEST(KbLoading, RefusesABadMalignancyValue) {
     EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): malignancy is 'harmless'"));
 }
 
+TEST(KbLoading, RefusesAMalformedClinicalCode) {
+    const std::string message = load_error(broken_kb_dir("bad-code"));
+    EXPECT_THAT(message, HasSubstr("bad-code/conditions/50-code.json"));
+    EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): icd11 '2F2' is not an ICD-11 MMS code"));
+}
+
 TEST(KbLoading, RefusesAMissingRequiredField) {
     const std::string message = load_error(broken_kb_dir("missing-name"));
     EXPECT_THAT(message, HasSubstr("conditions[0] (id 'unnamed_lesion'): missing required field 'name'"));

@@ -83,11 +83,20 @@ TEST(KbResolve, ALabelOfSeveralSetsThatDisagreeIsAmbiguous) {
 }
 
 TEST(KbResolve, UnknownNamesSuggestTheClosest) {
-    EXPECT_EQ(resolve_error("melanomaa"), "unknown condition 'melanomaa'; did you mean: melanoma, hemangioma, eczema?");
+    EXPECT_EQ(resolve_error("melanomaaa"), "unknown condition 'melanomaaa'; did you mean: melanoma, hemangioma, eczema?");
     // A condition's own names come before dataset labels that are as close ("Psoriasis").
-    EXPECT_THAT(resolve_error("psoriasys"), HasSubstr("unknown condition 'psoriasys'; did you mean: psoriasis, "));
-    EXPECT_THAT(resolve_error("shingels"), HasSubstr("did you mean: shingles, "));
-    EXPECT_THAT(resolve_error("seborheic keratosis"), HasSubstr("did you mean: seborrheic keratosis, "));
+    EXPECT_THAT(resolve_error("psorriasys"), HasSubstr("unknown condition 'psorriasys'; did you mean: psoriasis, "));
+    EXPECT_THAT(resolve_error("shinngels"), HasSubstr("did you mean: shingles, "));
+    EXPECT_THAT(resolve_error("seborheic keratosys"), HasSubstr("did you mean: seborrheic keratosis, "));
+}
+
+TEST(KbResolve, NamesOneTypoAwayResolve) {
+    EXPECT_EQ(mini_kb().resolve("melanomaa"), "melanoma");                         // a letter added
+    EXPECT_EQ(mini_kb().resolve("psoriasys"), "psoriasis");                        // one changed
+    EXPECT_EQ(mini_kb().resolve("shingels"), "herpes_zoster");                     // two swapped
+    EXPECT_EQ(mini_kb().resolve("seborheic keratosis"), "seborrheic_keratosis");   // one dropped
+    // Short names are one typo apart from each other (BCC, SCC): they must be written as known.
+    EXPECT_THAT(resolve_error("eczem"), HasSubstr("unknown condition 'eczem'"));
 }
 
 TEST(KbResolve, RefusesEmptyNamesAndUnknownLabelSets) {

@@ -80,6 +80,9 @@ void print_text(const DatasetImportOptions & options, const std::string & label_
     fmt::print("  split: {}: {}\n", report.split_source, counts_text(report.split_sizes));
     fmt::print("  images: {} of {} found under '{}'\n", result.manifest.size() - report.missing_images,
                result.manifest.size(), report.image_root.string());
+    for (const std::string & note : report.notes) {
+        fmt::print("  note: {}\n", note);
+    }
 }
 
 ordered_json report_json(const DatasetImportOptions & options, const std::string & label_set,
@@ -97,7 +100,9 @@ ordered_json report_json(const DatasetImportOptions & options, const std::string
             {"images",
              {{"root", report.image_root.string()},
               {"missing", report.missing_images},
-              {"first_missing", report.first_missing_image}}}};
+              {"first_missing", report.first_missing_image}}},
+            {"duplicate_images", report.duplicate_images},
+            {"notes", report.notes}};
 }
 
 int run_dataset_import(const DatasetImportOptions & options) {

@@ -1,4 +1,4 @@
-// dermlens kb check | show NAME | labelset [NAME] | relation PRED TRUTH | ddx NAME
+// dermlens kb check | show NAME | labelset [NAME] | relation PRED TRUTH | ddx NAME | stats
 //   [--kb DIR]... [--labelset SET] [--json]
 // The clinical knowledge base from the command line (docs/kb-cli.md).
 #include "kb_options.h"
@@ -64,6 +64,7 @@ void register_kb(CLI::App & root, std::vector<Command> & commands) {
     register_kb_labelset(*kb, commands);
     register_kb_relation(*kb, commands);
     register_kb_ddx(*kb, commands);
+    register_kb_stats(*kb, commands);
 }
 
 }  // namespace dermlens::cli

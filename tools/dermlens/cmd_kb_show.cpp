@@ -1,4 +1,5 @@
-// dermlens kb show NAME: names, taxonomy path, malignancy, description, DDx neighbours, label sets
+// dermlens kb show NAME: names, taxonomy path, malignancy, infectious, ICD codes, description, DDx neighbours,
+// label sets; NAME may be a clinical code
 #include "kb_options.h"
 
 #include <fmt/format.h>
@@ -40,6 +41,9 @@ ordered_json show_json(const kb::KnowledgeBase & base, const std::string & id) {
             {"children", base.children(id)},
             {"malignancy", malignancy ? ordered_json(kb::malignancy_name(*malignancy)) : ordered_json(nullptr)},
             {"malignancy_inherited", malignancy.has_value() && !condition.malignancy.has_value()},
+            {"infectious", base.infectious(id)},
+            {"icd11", condition.icd11.empty() ? ordered_json(nullptr) : ordered_json(condition.icd11)},
+            {"icd10", condition.icd10.empty() ? ordered_json(nullptr) : ordered_json(condition.icd10)},
             {"description", description_json(condition.description)},
             {"ddx", base.neighbours(id)},
             {"label_sets", uses}};
@@ -63,6 +67,9 @@ void print_show(const kb::KnowledgeBase & base, const std::string & id) {
     const auto malignancy = base.malignancy(id);
     fmt::print("malignancy:   {}{}\n", malignancy ? kb::malignancy_name(*malignancy) : "not set",
                malignancy && !condition.malignancy ? " (inherited)" : "");
+    fmt::print("infectious:   {}\n", base.infectious(id) ? "yes" : "no");
+    fmt::print("ICD-11:       {}\n", condition.icd11.empty() ? "-" : condition.icd11);
+    fmt::print("ICD-10:       {}\n", condition.icd10.empty() ? "-" : condition.icd10);
     if (const auto & description = condition.description) {
         fmt::print("description:\n  location:     {}\n  lesion type:  {}\n  shape/border: {}\n  colour:       {}\n"
                    "  texture:      {}\n",
@@ -94,9 +101,9 @@ int run_show(const ConditionOptions & options) {
 
 void register_kb_show(CLI::App & kb, std::vector<Command> & commands) {
     auto show = std::make_shared<ConditionOptions>();
-    auto * show_app = kb.add_subcommand("show", "Show a condition: names, taxonomy path, malignancy, description, "
-                                                 "DDx neighbours, label sets");
-    show_app->add_option("name", show->name, "Condition id, name, synonym or dataset label")->required();
+    auto * show_app = kb.add_subcommand("show", "Show a condition: names, taxonomy path, malignancy, infectious, ICD "
+                                                 "codes, description, DDx neighbours, label sets");
+    show_app->add_option("name", show->name, "Condition id, name, synonym, dataset label or clinical code (2C30, ICD10:C43)")->required();
     add_name_options(*show_app, show->names);
     commands.push_back({show_app, [show] { return run_show(*show); }});
 }

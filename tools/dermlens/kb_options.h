@@ -51,5 +51,6 @@ void register_kb_show(CLI::App & kb, std::vector<Command> & commands);      // c
 void register_kb_labelset(CLI::App & kb, std::vector<Command> & commands);  // cmd_kb_labelset.cpp
 void register_kb_relation(CLI::App & kb, std::vector<Command> & commands);  // cmd_kb_relation.cpp
 void register_kb_ddx(CLI::App & kb, std::vector<Command> & commands);       // cmd_kb_ddx.cpp
+void register_kb_stats(CLI::App & kb, std::vector<Command> & commands);     // cmd_kb_stats.cpp
 
 }  // namespace dermlens::cli

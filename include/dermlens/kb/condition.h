@@ -17,6 +17,12 @@ std::string_view malignancy_name(Malignancy malignancy);
 // The inverse of malignancy_name; std::nullopt for any other text.
 std::optional<Malignancy> parse_malignancy(std::string_view text);
 
+// ICD-11 MMS: a digit or letter, a letter, a digit, a digit or letter ("2C30", "EA90", "1C1G"),
+// then optionally a dot and one or two digits or letters ("4A40.0").
+bool is_icd11_code(std::string_view code);
+// WHO ICD-10: a letter and two digits ("C43"), then optionally a dot and one digit ("L40.0").
+bool is_icd10_code(std::string_view code);
+
 // The five visual criteria of paper 000, one clinical sentence each.
 struct Description {
     std::string location;
@@ -32,6 +38,9 @@ struct Condition {
     std::string parent;  // empty for the root
     std::vector<std::string> synonyms;
     std::optional<Malignancy> malignancy;  // as set on this node; KnowledgeBase::malignancy() inherits
+    std::optional<bool> infectious;        // as set on this node; KnowledgeBase::infectious() inherits
+    std::string icd11;                     // ICD-11 MMS code ("2C30"); empty when none is recorded
+    std::string icd10;                     // WHO ICD-10 code ("C43"); empty when none is recorded
     std::optional<Description> description;
     std::filesystem::path file;  // the file that defined it (the last overlay that did)
 };
@@ -47,6 +56,9 @@ struct DdxEdge {
 struct Label {
     std::string label;      // the dataset's own string
     std::string condition;  // condition id
+    // Another label of the same set that deliberately maps to the same condition (a dataset
+    // that spells one condition two ways, or splits it by stage); empty for most labels.
+    std::string same_condition_as;
 };
 
 struct LabelSet {

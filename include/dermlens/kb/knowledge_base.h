@@ -57,11 +57,17 @@ public:
 
     // Names: ids, canonical names and synonyms, normalised for case, punctuation,
     // plurals and British spelling; then the labels of every label set when they
-    // agree on one condition. Unknown names throw Error(InvalidArgument) with the
-    // closest known names.
+    // agree on one condition; then a clinical code (find_code); then, for names of
+    // kTypoMinLength characters or more, the one condition whose name is a single typo
+    // away (a letter added, dropped, changed or two swapped). Unknown names throw
+    // Error(InvalidArgument) with the closest known names.
     std::string resolve(std::string_view name) const;
     // As resolve(name), trying the labels of `label_set` first.
     std::string resolve(std::string_view name, std::string_view label_set) const;
+
+    // The condition a clinical code identifies: "2C30" or "ICD11:2C30" (ICD-11), "C43" or
+    // "ICD10:C43" (ICD-10); std::nullopt when no condition records it.
+    std::optional<std::string> find_code(std::string_view code) const;
 
     // Taxonomy.
     std::optional<std::string> parent(std::string_view id) const;  // std::nullopt for the root
@@ -78,6 +84,10 @@ public:
     // The malignancy set on the node or, failing that, on its nearest ancestor that sets one.
     std::optional<Malignancy> malignancy(std::string_view id) const;
 
+    // Whether the condition is an infection or infestation: set on the node or, failing that,
+    // on its nearest ancestor that sets it; false when none does.
+    bool infectious(std::string_view id) const;
+
     // DDx neighbours (edges to conditions that exist), sorted.
     const std::vector<std::string> & neighbours(std::string_view id) const;
 
@@ -93,6 +103,7 @@ private:
     void index_taxonomy();
     void index_neighbours();
     void index_labels();
+    void index_codes();
 
     const Condition & checked_parent(const Condition & child) const;
     std::string suggestions(const std::string & key) const;
@@ -102,6 +113,7 @@ private:
     void check_parents(std::vector<Problem> & problems) const;
     void check_id_spelling(std::vector<Problem> & problems) const;
     void check_names(std::vector<Problem> & problems) const;
+    void check_codes(std::vector<Problem> & problems) const;
     void check_edges(std::vector<Problem> & problems) const;
     void check_described_neighbours(std::vector<Problem> & problems) const;
     void check_label_set(const LabelSet & set, std::vector<Problem> & problems) const;
@@ -114,6 +126,7 @@ private:
 
     std::map<std::string, std::vector<std::string>, std::less<>> children_;
     std::map<std::string, std::vector<std::string>, std::less<>> neighbours_;
+    std::map<std::string, std::vector<std::string>, std::less<>> codes_;  // "ICD11:2C30" -> ids recording it
     NameIndex names_;                                        // ids, names, synonyms
     NameIndex labels_;                                       // every label set's labels
     std::map<std::string, NameIndex, std::less<>> set_labels_;  // one label set's labels

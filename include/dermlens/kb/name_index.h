@@ -1,11 +1,14 @@
 // A lookup from normalised names (kb/names.h) to the condition ids that claim them.
 #pragma once
 
+#include <cstddef>
+#include <cstdint>
 #include <functional>
 #include <map>
 #include <set>
 #include <string>
 #include <string_view>
+#include <unordered_map>
 #include <vector>
 
 namespace dermlens::kb {
@@ -28,11 +31,26 @@ public:
     // several ids when the match is ambiguous.
     std::vector<std::string> find(std::string_view normalized) const;
 
+    // The ids claiming the indexed names one typo away from a normalised name (a byte
+    // added, dropped or changed, or two neighbours swapped). Only names of at least
+    // kTypoMinLength bytes take part: shorter ones (BCC, SCC, NV) are one typo apart.
+    // Found through the names' one-byte deletions (symmetric-delete lookup), so a
+    // query costs one hash lookup per byte of the name, not a scan of every name.
+    std::vector<std::string> find_one_typo_away(std::string_view normalized) const;
+
     // Normalised name -> every claim on it, in the order added.
     const std::map<std::string, std::vector<Claim>, std::less<>> & claims() const { return claims_; }
 
+    static constexpr std::size_t kTypoMinLength = 8;
+
 private:
+    void index_deletions(const std::string & key);
+
     std::map<std::string, std::vector<Claim>, std::less<>> claims_;
+    // Each indexed name long enough for typos, and each of its one-byte deletions -> the names (as
+    // positions in typo_keys_) it comes from.
+    std::vector<std::string> typo_keys_;
+    std::unordered_map<std::string, std::vector<std::uint32_t>> deletions_;
     std::map<std::string, std::set<std::string, std::less<>>, std::less<>> singulars_;
 };
 
