@@ -6,6 +6,7 @@
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
+#include <algorithm>
 #include <map>
 #include <regex>
 
@@ -20,14 +21,14 @@ struct Found {
     fs::path folder;
 };
 
-// Every folder under `root` named shard-i-of-n.
-std::vector<Found> shard_folders(const fs::path & root) {
+// Every folder under `root` named shard-i-of-n (none when `root` does not exist).
+std::vector<Found> shard_folders_if_any(const fs::path & root) {
     static const std::regex name("shard-([0-9]{1,9})-of-([0-9]{1,9})");
+    std::vector<Found> found;
     std::error_code ec;
     if (!fs::is_directory(root, ec)) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("run root '{}' is not a folder", root.string()));
+        return found;
     }
-    std::vector<Found> found;
     for (const auto & entry : fs::directory_iterator(root)) {
         std::smatch match;
         const std::string file_name = entry.path().filename().string();
@@ -35,6 +36,15 @@ std::vector<Found> shard_folders(const fs::path & root) {
             found.push_back({std::stoul(match[1]), std::stoul(match[2]), entry.path()});
         }
     }
+    return found;
+}
+
+std::vector<Found> shard_folders(const fs::path & root) {
+    std::error_code ec;
+    if (!fs::is_directory(root, ec)) {
+        throw Error(ErrorKind::InvalidInput, fmt::format("run root '{}' is not a folder", root.string()));
+    }
+    std::vector<Found> found = shard_folders_if_any(root);
     if (found.empty()) {
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("run root '{}' holds no shard folders (shard-i-of-n)", root.string()));
@@ -89,6 +99,27 @@ bool being_written(const fs::path & store) {
 
 std::string shard_folder_name(const Shard & shard) {
     return fmt::format("shard-{}-of-{}", shard.index + 1, shard.count);
+}
+
+void refuse_other_split(const fs::path & root, const Shard & shard, const std::string & source) {
+    std::vector<std::string> others;
+    std::size_t other_count = 0;
+    for (const Found & found : shard_folders_if_any(root)) {
+        if (found.count != shard.count) {
+            others.push_back(found.folder.filename().string());
+            other_count = found.count;
+        }
+    }
+    if (!others.empty()) {
+        std::sort(others.begin(), others.end());
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("run root '{}' holds shards of a {}-way split ({}), but this process is shard {} of {} "
+                                "({}); every process of one run needs the same count (a Slurm array task "
+                                "resubmitted alone sees an array of one: requeue it in its array with scontrol "
+                                "requeue JOB_TASK, or resubmit the whole array, whose finished shards end at once)",
+                                root.string(), other_count, fmt::join(others, ", "), shard.index + 1, shard.count,
+                                source));
+    }
 }
 
 std::vector<fs::path> complete_shard_stores(const fs::path & root) {

@@ -678,6 +678,19 @@ TEST(ShardFolders, AnIncompleteOrMismatchedSetIsRefusedNamingWhatIsWrong) {
                  {"shard-2-of-2 is still being written"});
 }
 
+TEST(ShardFolders, AProcessOfAnotherSplitIsRefusedBeforeItStartsOne) {
+    TempDir dir("shard_folders_split");
+    using dermlens::eval::refuse_other_split;
+    refuse_other_split(dir / "absent", Shard{0, 1}, "none");  // a new root
+    write_shard_folder(dir.path(), {0, 3});
+    write_shard_folder(dir.path(), {2, 3});
+    refuse_other_split(dir.path(), Shard{1, 3}, "Open MPI");  // the missing one of the same split
+    expect_error([&] { refuse_other_split(dir.path(), Shard{0, 1}, "Slurm job array: SLURM_ARRAY_TASK_COUNT=1"); },
+                 ErrorKind::InvalidArgument,
+                 {dir.path().string(), "3-way split (shard-1-of-3, shard-3-of-3)", "shard 1 of 1",
+                  "SLURM_ARRAY_TASK_COUNT=1", "resubmit the whole array"});
+}
+
 TEST(ShardFolders, ShardsOfDifferentSettingsAreRefusedByTheMergeNamingTheSetting) {
     TempDir dir("shard_folders_settings");
     ordered_json other_model = kSettings;

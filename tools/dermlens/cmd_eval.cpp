@@ -128,6 +128,7 @@ ShardRun resolve_shard(const EvalOptions & options) {
     const fs::path out = fs::path(options.out) / eval::shard_folder_name(detected.shard);
     std::fprintf(stderr, "eval: shard %zu/%zu from %s (%s): %s\n", detected.shard.index + 1, detected.shard.count,
                  detected.launcher.c_str(), detected.source.c_str(), out.c_str());
+    eval::refuse_other_split(options.out, detected.shard, detected.launcher + ": " + detected.source);
     return {detected.shard, out};
 }
 
