@@ -16,7 +16,10 @@ namespace dermlens {
 
 std::optional<FileLock> FileLock::try_acquire(const std::filesystem::path & file) {
     // O_CLOEXEC: a child process (a launcher, a plot viewer) must not inherit and outlive the lock.
-    const int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    int fd = ::open(file.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+    if (fd < 0 && (errno == EACCES || errno == EROFS)) {
+        fd = ::open(file.c_str(), O_RDONLY | O_CLOEXEC);  // flock needs no write access: a read-only copy of a run
+    }
     if (fd < 0) {
         throw Error(ErrorKind::InvalidInput,
                     fmt::format("lock file '{}': cannot open it: {}", file.string(), std::strerror(errno)));

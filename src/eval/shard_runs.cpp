@@ -70,6 +70,11 @@ std::vector<Found> whole_set(std::vector<Found> found, const fs::path & root) {
     const std::size_t count = by_count.begin()->first;
     std::map<std::size_t, Found> by_position;
     for (Found & shard : found) {
+        if (shard.position < 1 || shard.position > count) {
+            throw Error(ErrorKind::InvalidArgument,
+                        fmt::format("run root '{}': {} is no shard of {} (shards are 1 to {})", root.string(),
+                                    shard.folder.filename().string(), count, count));
+        }
         by_position.emplace(shard.position, std::move(shard));
     }
     std::vector<std::string> missing;
@@ -78,10 +83,9 @@ std::vector<Found> whole_set(std::vector<Found> found, const fs::path & root) {
             missing.push_back(shard_folder_name({position - 1, count}));
         }
     }
-    if (!missing.empty() || by_position.size() != count) {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("run root '{}': the set of {} shards is incomplete: {} missing", root.string(), count,
-                                missing.empty() ? "a shard index above the count is present, one" : fmt::format("{}", fmt::join(missing, ", "))));
+    if (!missing.empty()) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("run root '{}': the set of {} shards is incomplete: {} missing",
+                                                            root.string(), count, fmt::join(missing, ", ")));
     }
     std::vector<Found> ordered;
     for (auto & [position, shard] : by_position) {

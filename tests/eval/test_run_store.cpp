@@ -658,6 +658,11 @@ TEST(ShardFolders, AnIncompleteOrMismatchedSetIsRefusedNamingWhatIsWrong) {
     }, {"shard-2-of-2 holds no run"});
     refused([](const fs::path & root) {
         write_shard_folder(root, {0, 2});
+        write_shard_folder(root, {1, 2});
+        fs::create_directories(root / "shard-3-of-2");
+    }, {"shard-3-of-2 is no shard of 2"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
         write_shard_folder(root, {1, 2}, 20, 4);
     }, {"shard-2-of-2 is unfinished", "4 of its 10 samples"});
     refused([](const fs::path & root) {
