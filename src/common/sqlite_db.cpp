@@ -6,8 +6,11 @@
 
 #include <fmt/format.h>
 
+#include <algorithm>
 #include <bit>
+#include <chrono>
 #include <cstring>
+#include <thread>
 
 namespace dermlens::sqlite {
 namespace {
@@ -30,6 +33,29 @@ int open_flags(OpenMode mode) {
     return SQLITE_OPEN_READONLY;
 }
 
+bool is_busy(int rc) {
+    return (rc & 0xff) == SQLITE_BUSY;
+}
+
+// Runs `attempt` until it is not busy, or, outside a transaction only (inside one SQLite wants a
+// rollback, not a retry), until kBusyDeadlineMs has passed. Each attempt has already waited the
+// busy timeout, except where SQLite answers busy at once (recovery of another process's WAL, a
+// journal-mode switch): hence the short growing pause.
+template <typename Attempt>
+int retry_while_busy(sqlite3 * db, Attempt attempt) {
+    using Clock = std::chrono::steady_clock;
+    const auto deadline = Clock::now() + std::chrono::milliseconds(kBusyDeadlineMs);
+    auto pause = std::chrono::milliseconds(5);
+    for (;;) {
+        const int rc = attempt();
+        if (!is_busy(rc) || !sqlite3_get_autocommit(db) || Clock::now() >= deadline) {
+            return rc;
+        }
+        std::this_thread::sleep_for(pause);
+        pause = std::min(pause * 2, std::chrono::milliseconds(250));
+    }
+}
+
 }  // namespace
 
 void Database::Close::operator()(sqlite3 * db) const noexcept {
@@ -45,7 +71,7 @@ Database::Database(fs::path file, OpenMode mode, const ErrorWording & wording)
         fail(rc, "open");
     }
     sqlite3_extended_result_codes(db_.get(), 1);
-    sqlite3_busy_timeout(db_.get(), 10000);
+    sqlite3_busy_timeout(db_.get(), kBusyTimeoutMs);
 }
 
 Database::~Database() = default;
@@ -53,7 +79,7 @@ Database::Database(Database &&) noexcept = default;
 Database & Database::operator=(Database &&) noexcept = default;
 
 void Database::exec(const char * sql) {
-    const int rc = sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr);
+    const int rc = retry_while_busy(db_.get(), [&] { return sqlite3_exec(db_.get(), sql, nullptr, nullptr, nullptr); });
     if (rc != SQLITE_OK) {
         fail(rc, "a statement");
     }
@@ -123,7 +149,13 @@ Statement & Statement::bind_null(int index) {
 }
 
 bool Statement::step() {
-    const int rc = sqlite3_step(stmt_);
+    const int rc = retry_while_busy(db_.handle(), [&] {
+        const int attempt = sqlite3_step(stmt_);
+        if (is_busy(attempt)) {
+            sqlite3_reset(stmt_);  // bindings stay; the statement starts over
+        }
+        return attempt;
+    });
     if (rc == SQLITE_ROW) {
         return true;
     }

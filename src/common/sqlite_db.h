@@ -1,6 +1,12 @@
 // The small SQLite layer that dermlens's database files (the embedding cache, an evaluation's run
 // store) share: an open database, prepared statements and transactions. Every failure throws
 // Error naming the file in its owner's words; the owner keeps its schema and its own checks.
+//
+// Several processes may share one file (shards of an evaluation filling one embedding cache):
+// a statement that meets another connection's lock waits (the busy timeout), and one that still
+// finds the database busy outside a transaction (BEGIN IMMEDIATE, a journal-mode switch, a
+// one-statement write) is retried until kBusyDeadline has passed, which SQLite allows for such
+// statements; only then is it an error.
 #pragma once
 
 #include <cstdint>
@@ -25,10 +31,14 @@ struct ErrorWording {
 
 enum class OpenMode { ReadOnly, ReadWrite, ReadWriteCreate };
 
+// How long one statement may wait for other connections' locks, retries included.
+inline constexpr int kBusyTimeoutMs = 10000;
+inline constexpr int kBusyDeadlineMs = 120000;
+
 class Database {
 public:
-    // Opens `file` (its folder must exist) with extended result codes and a 10 s busy timeout,
-    // for a reader that meets a writer's lock. A file that is not a database opens: the first
+    // Opens `file` (its folder must exist) with extended result codes and a kBusyTimeoutMs busy
+    // timeout, for a reader that meets a writer's lock. A file that is not a database opens: the first
     // statement that reads it fails.
     Database(std::filesystem::path file, OpenMode mode, const ErrorWording & wording);
     ~Database();
@@ -41,7 +51,7 @@ public:
     const ErrorWording & wording() const noexcept { return wording_; }
     sqlite3 * handle() const noexcept { return db_.get(); }
 
-    // Runs `sql` (one or more statements) for its effect only.
+    // Runs `sql` (one or more statements) for its effect only; retried while busy outside a transaction.
     void exec(const char * sql);
     // Rows changed by the last INSERT, UPDATE or DELETE.
     int changes() const;
@@ -76,7 +86,7 @@ public:
     Statement & bind(int index, const std::vector<float> & values);
     Statement & bind_null(int index);
 
-    // True while a row is available.
+    // True while a row is available. Retried while busy outside a transaction.
     bool step();
 
     std::int64_t integer(int column) const;

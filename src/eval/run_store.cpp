@@ -110,6 +110,31 @@ void remove_store_files(const fs::path & file) {
     }
 }
 
+void create_parent_folder(const fs::path & file) {
+    std::error_code ec;
+    if (file.has_parent_path()) {
+        fs::create_directories(file.parent_path(), ec);
+        if (ec) {
+            throw Error(ErrorKind::InvalidInput,
+                        fmt::format("run store '{}': cannot create its folder: {}", file.string(), ec.message()));
+        }
+    }
+}
+
+// The lock of the run folder holding `file`, or Error(InvalidArgument) naming the folder when
+// another process (or another RunStore of this one) writes it.
+FileLock lock_run_folder(const fs::path & file) {
+    const fs::path lock_path = RunStore::lock_file(file);
+    std::optional<FileLock> lock = FileLock::try_acquire(lock_path);
+    if (!lock) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("run folder '{}' is being written by another process (it holds the lock '{}'); "
+                                "wait for it to end or choose another folder",
+                                fs::absolute(file).parent_path().string(), lock_path.filename().string()));
+    }
+    return std::move(*lock);
+}
+
 }  // namespace
 
 Shard parse_shard(const std::string & text) {
@@ -142,32 +167,43 @@ bool in_shard(const Shard & shard, std::size_t order) noexcept {
     return shard.count != 0 && order % shard.count == shard.index;
 }
 
-RunStore::RunStore(const fs::path & file, Access access) : file_(file), writable_(access != Access::ReadOnly) {
+RunStore::RunStore(const fs::path & file, Access access, Locking locking)
+    : file_(file), writable_(access != Access::ReadOnly) {
     std::error_code ec;
-    const bool exists = fs::exists(fs::symlink_status(file_, ec));
     if (access == Access::Create) {
-        if (exists) {
+        create_parent_folder(file_);
+        // Locked before the file is looked at: a second writer learns that the folder is busy,
+        // not what the first one happens to have written so far.
+        if (locking == Locking::Lock) {
+            lock_ = lock_run_folder(file_);
+        }
+        if (fs::exists(fs::symlink_status(file_, ec))) {
             throw Error(ErrorKind::InvalidArgument,
                         fmt::format("run store '{}' already exists; resume that run (--resume) or choose another "
                                     "output folder",
                                     file_.string()));
         }
-        if (file_.has_parent_path()) {
-            fs::create_directories(file_.parent_path(), ec);
-            if (ec) {
-                throw Error(ErrorKind::InvalidInput, fmt::format("run store '{}': cannot create its folder: {}",
-                                                                 file_.string(), ec.message()));
-            }
-        }
-    } else if (!exists) {
+    } else if (!fs::exists(fs::symlink_status(file_, ec))) {
         throw Error(ErrorKind::InvalidInput, fmt::format("run store '{}' does not exist", file_.string()));
     } else if (!fs::is_regular_file(file_, ec)) {
         throw Error(ErrorKind::InvalidInput, fmt::format("run store '{}': not a regular file", file_.string()));
+    } else if (access == Access::ReadWrite && locking == Locking::Lock) {
+        lock_ = lock_run_folder(file_);
     }
     const sqlite::OpenMode mode = access == Access::Create     ? sqlite::OpenMode::ReadWriteCreate
                                   : access == Access::ReadOnly ? sqlite::OpenMode::ReadOnly
                                                                : sqlite::OpenMode::ReadWrite;
     db_ = std::make_unique<sqlite::Database>(file_, mode, kErrorWording);
+}
+
+fs::path RunStore::lock_file(const fs::path & file) {
+    return fs::path(file.string() + ".lock");
+}
+
+void RunStore::refuse_if_locked(const fs::path & file) {
+    if (fs::exists(lock_file(file))) {
+        lock_run_folder(file);  // released again at once
+    }
 }
 
 RunStore::~RunStore() = default;
@@ -313,6 +349,38 @@ std::vector<StoredSample> RunStore::samples() const {
     return samples;
 }
 
+void RunStore::record_plan(const ShardPlan & plan) {
+    if (!writable_) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("run store '{}': cannot record the plan: the store was opened read-only", file_.string()));
+    }
+    const ordered_json value = {{"shard", {{"index", plan.shard.index + 1}, {"count", plan.shard.count}}},
+                                {"limit", plan.limit},
+                                {"items", plan.items}};
+    Statement(*db_, "INSERT INTO meta (name, value) VALUES ('plan', ?1) ON CONFLICT (name) DO UPDATE SET value = ?1")
+        .bind(1, to_text(value))
+        .step();
+}
+
+std::optional<ShardPlan> RunStore::plan() const {
+    Statement query(*db_, "SELECT value FROM meta WHERE name = 'plan'");
+    if (!query.step()) {
+        return std::nullopt;
+    }
+    const ordered_json value = parse_stored(query.text(0), file_, "the plan");
+    try {
+        ShardPlan plan;
+        plan.shard.index = value.at("shard").at("index").get<std::size_t>() - 1;
+        plan.shard.count = value.at("shard").at("count").get<std::size_t>();
+        plan.limit = value.at("limit").get<std::size_t>();
+        plan.items = value.at("items").get<std::size_t>();
+        return plan;
+    } catch (const ordered_json::exception & e) {
+        throw Error(ErrorKind::InvalidInput,
+                    fmt::format("run store '{}': the plan is not readable (corrupt entry: {})", file_.string(), e.what()));
+    }
+}
+
 namespace {
 
 void check_same_run(const std::vector<RunStore> & stores, const std::vector<std::string> & ignored_keys) {
@@ -368,10 +436,6 @@ std::size_t merge_stores(const std::vector<fs::path> & inputs, const fs::path & 
         throw Error(ErrorKind::InvalidArgument, "merging run stores needs at least one input store");
     }
     std::error_code ec;
-    if (fs::exists(fs::symlink_status(out, ec))) {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("run store '{}' already exists; merge into a new file", out.string()));
-    }
     std::vector<RunStore> stores;
     for (const auto & input : inputs) {
         stores.push_back(RunStore::open(input));
@@ -379,11 +443,20 @@ std::size_t merge_stores(const std::vector<fs::path> & inputs, const fs::path & 
     check_same_run(stores, ignored_keys);
     const std::vector<StoredSample> samples = union_of_samples(stores);
 
+    if (fs::exists(fs::symlink_status(out, ec))) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("run store '{}' already exists; merge into a new file", out.string()));
+    }
+    // `out`'s lock covers the partial file beside it too: only a merge into `out` writes that.
+    create_parent_folder(out);
+    const FileLock out_lock = lock_run_folder(out);
+
     // Written beside `out` and renamed once complete and closed (which folds the WAL into the file).
     const fs::path partial = out.string() + ".partial";
     remove_store_files(partial);
     try {
-        RunStore merged = RunStore::create(partial, without_keys(stores.front().settings(), ignored_keys));
+        RunStore merged(partial, RunStore::Access::Create, RunStore::Locking::AlreadyHeld);
+        merged.initialise(without_keys(stores.front().settings(), ignored_keys));
         merged.add_all(samples);
     } catch (...) {
         remove_store_files(partial);

@@ -8,7 +8,14 @@
 // kind (the embedding cache, say) is refused with a clear message. The run's settings are
 // stored with it: a resume with other settings, or a merge of stores of different runs, is
 // refused naming the setting that differs.
+//
+// One writer at a time: create() and resume() hold an exclusive lock on `<store>.lock` beside the
+// store (common/file_lock.h) for as long as the RunStore lives, so a second process pointed at the
+// same run folder is refused at once instead of failing mid-run; the kernel releases the lock when
+// the writer ends, however it ends. Readers (open()) take no lock.
 #pragma once
+
+#include "common/file_lock.h"
 
 #include <nlohmann/json.hpp>
 
@@ -43,6 +50,14 @@ struct Shard {
 Shard parse_shard(const std::string & text);
 bool in_shard(const Shard & shard, std::size_t order) noexcept;
 
+// What one process of a run set out to evaluate, recorded in its store so that a merge can tell a
+// finished shard from one still missing samples. Not part of the settings: a resume may change it.
+struct ShardPlan {
+    Shard shard;
+    std::size_t limit = 0;  // the first N test images (0: all)
+    std::size_t items = 0;  // the shard's items in the plan: the store is complete when it holds them all
+};
+
 class RunStore {
 public:
     static constexpr int kSchemaVersion = 1;
@@ -57,6 +72,11 @@ public:
     static RunStore resume(const std::filesystem::path & file, const nlohmann::ordered_json & settings);
     // Read-only, for reports and merging; the same checks as resume() except the settings.
     static RunStore open(const std::filesystem::path & file);
+    // The lock file of the store at `file`: `<file>.lock`.
+    static std::filesystem::path lock_file(const std::filesystem::path & file);
+    // Error(InvalidArgument) naming the folder when a process writes the store at `file` now: a
+    // writer checks before its slow start (hashing the model), create() and resume() lock for real.
+    static void refuse_if_locked(const std::filesystem::path & file);
 
     ~RunStore();
     RunStore(RunStore &&) noexcept;
@@ -77,16 +97,24 @@ public:
     // Every sample, ordered by order, then key.
     std::vector<StoredSample> samples() const;
 
+    // Records (replaces) what this process sets out to evaluate; durable when it returns.
+    void record_plan(const ShardPlan & plan);
+    // The plan last recorded; nullopt for a store that records none (a merged one, an older one).
+    std::optional<ShardPlan> plan() const;
+
 private:
     enum class Access { Create, ReadWrite, ReadOnly };
+    enum class Locking { Lock, AlreadyHeld };
 
-    RunStore(const std::filesystem::path & file, Access access);
+    RunStore(const std::filesystem::path & file, Access access, Locking locking = Locking::Lock);
+    void lock();
     void initialise(const nlohmann::ordered_json & settings);
     void check_format_and_load_settings();
     void make_durable();
     void add_all(const std::vector<StoredSample> & samples);
 
     std::filesystem::path file_;
+    std::optional<FileLock> lock_;  // declared before db_: released after the database is closed
     std::unique_ptr<sqlite::Database> db_;
     nlohmann::ordered_json settings_;
     bool writable_ = false;
@@ -101,6 +129,7 @@ private:
 // several inputs with an identical record and error is kept once; with different ones it is an
 // error. All failures are Error(InvalidArgument) naming the files and the key; `out` is written
 // in one transaction to a temporary file renamed into place, so it is never left half-merged.
+// `out`'s lock is held throughout: a writer of `out`'s folder and the merge exclude each other.
 std::size_t merge_stores(const std::vector<std::filesystem::path> & inputs, const std::filesystem::path & out,
                          const std::vector<std::string> & ignored_keys);
 

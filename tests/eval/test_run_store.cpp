@@ -1,8 +1,11 @@
 // The evaluation run store: round trip in plan order, errors kept with their sample, refusal of
 // duplicates, of foreign or newer files and of a resume with other settings; samples survive a
-// SIGKILL mid-write (a forked writer killed at several moments); shards; merging shard stores.
+// SIGKILL mid-write (a forked writer killed at several moments); shards; merging shard stores;
+// the run-folder lock (a second writer refused at once, released by the kernel on SIGKILL); the
+// recorded plan; finding and checking a root's shard-i-of-n folders.
 #include "dermlens/error.h"
 #include "eval/run_store.h"
+#include "eval/shard_runs.h"
 #include "support/expect_error.h"
 #include "support/temp_dir.h"
 
@@ -316,7 +319,8 @@ private:
 
 // Every stored sample whole, in order 0..n-1 without gaps or duplicates; returns n.
 std::size_t expect_intact_prefix(const fs::path & file) {
-    const auto samples = RunStore::resume(file, kSettings).samples();
+    // Read-only: the test's own writer may hold the folder (one writer at a time).
+    const auto samples = RunStore::open(file).samples();
     std::set<std::string> keys;
     for (std::size_t order = 0; order < samples.size(); ++order) {
         const StoredSample expected = KilledWriter::sample(order);
@@ -505,6 +509,202 @@ TEST(MergeStores, RefusesAnExistingOutputAndNoInputs) {
     expect_error([&] { merge_stores({}, dir / "merged.sqlite", {}); }, ErrorKind::InvalidArgument, {"at least one"});
     expect_error([&] { merge_stores({dir / "absent.sqlite"}, dir / "merged.sqlite", {}); }, ErrorKind::InvalidInput,
                  {"absent.sqlite", "does not exist"});
+}
+
+
+using dermlens::FileLock;
+using dermlens::eval::complete_shard_stores;
+using dermlens::eval::shard_folder_name;
+using dermlens::eval::ShardPlan;
+
+TEST(RunStoreLock, ASecondWriterOfTheFolderIsRefusedNamingItUntilTheFirstCloses) {
+    TempDir dir("run_store_lock");
+    const fs::path file = dir / "run" / "run.sqlite";
+    const std::string folder = fs::absolute(dir / "run").string();
+    {
+        RunStore first = RunStore::create(file, kSettings);
+        first.add(planned(0));
+        expect_error([&] { RunStore::resume(file, kSettings); }, ErrorKind::InvalidArgument,
+                     {"run folder '" + folder + "'", "being written by another process", "run.sqlite.lock"});
+        expect_error([&] { RunStore::refuse_if_locked(file); }, ErrorKind::InvalidArgument, {folder});
+        // A reader is no writer: reports and merges read a store that is being written.
+        EXPECT_EQ(RunStore::open(file).size(), 1u);
+    }
+    RunStore::refuse_if_locked(file);  // released with the store
+    RunStore again = RunStore::resume(file, kSettings);
+    EXPECT_EQ(again.size(), 1u);
+}
+
+// The lock is the kernel's: a writer killed with SIGKILL leaves none behind.
+TEST(RunStoreLock, AnotherProcessIsRefusedAtOnceAndAKilledWriterLeavesNoLock) {
+    TempDir dir("run_store_lock_process");
+    const fs::path file = dir / "run.sqlite";
+    { RunStore store = RunStore::create(file, kSettings); }
+    int ready[2];
+    ASSERT_EQ(::pipe(ready), 0);
+    const pid_t child = ::fork();
+    if (child == 0) {
+        RunStore store = RunStore::resume(file, kSettings);
+        const char byte = 1;
+        if (::write(ready[1], &byte, 1) != 1) {
+            ::_exit(1);
+        }
+        for (;;) {
+            ::pause();
+        }
+    }
+    char byte = 0;
+    ASSERT_EQ(::read(ready[0], &byte, 1), 1);
+    const auto start = std::chrono::steady_clock::now();
+    expect_error([&] { RunStore::resume(file, kSettings); }, ErrorKind::InvalidArgument,
+                 {"run folder '" + fs::absolute(dir.path()).string() + "'", "another process"});
+    EXPECT_LT(std::chrono::steady_clock::now() - start, std::chrono::seconds(1));  // refused, not waiting
+    ::kill(child, SIGKILL);
+    int status = 0;
+    ::waitpid(child, &status, 0);
+    ::close(ready[0]);
+    ::close(ready[1]);
+    RunStore resumed = RunStore::resume(file, kSettings);
+    resumed.add(planned(0));
+    EXPECT_EQ(resumed.size(), 1u);
+}
+
+TEST(RunStoreLock, AMergeIntoAFolderBeingWrittenIsRefused) {
+    TempDir dir("run_store_lock_merge");
+    const fs::path shard = write_shard(dir, "1/1");
+    const fs::path out = dir / "out" / "run.sqlite";
+    fs::create_directories(out.parent_path());
+    {
+        const auto held = FileLock::try_acquire(RunStore::lock_file(out));
+        ASSERT_TRUE(held.has_value());
+        expect_error([&] { merge_stores({shard}, out, {}); }, ErrorKind::InvalidArgument,
+                     {fs::absolute(out.parent_path()).string(), "being written by another process"});
+        EXPECT_FALSE(fs::exists(out));
+    }
+    EXPECT_EQ(merge_stores({shard}, out, {}), 20u);
+}
+
+TEST(RunStorePlan, IsRecordedReplacedOnResumeAndAbsentFromAMergedStore) {
+    TempDir dir("run_store_plan");
+    const fs::path file = dir / "run.sqlite";
+    {
+        RunStore store = RunStore::create(file, kSettings);
+        EXPECT_FALSE(store.plan().has_value());
+        store.record_plan({Shard{1, 3}, 12, 8});
+    }
+    std::optional<ShardPlan> plan = RunStore::open(file).plan();
+    ASSERT_TRUE(plan.has_value());
+    EXPECT_EQ(plan->shard.index, 1u);
+    EXPECT_EQ(plan->shard.count, 3u);
+    EXPECT_EQ(plan->limit, 12u);
+    EXPECT_EQ(plan->items, 8u);
+    RunStore::resume(file, kSettings).record_plan({Shard{1, 3}, 0, 40});
+    EXPECT_EQ(RunStore::open(file).plan()->items, 40u);
+    expect_error([&] { RunStore::open(file).record_plan({}); }, ErrorKind::InvalidArgument, {"read-only"});
+    EXPECT_EQ(merge_stores({file}, dir / "merged.sqlite", {}), 0u);
+    EXPECT_FALSE(RunStore::open(dir / "merged.sqlite").plan().has_value());
+}
+
+// ROOT/shard-i-of-n/run.sqlite of the 20-sample plan(), `stored` of each shard's samples (all by default).
+void write_shard_folder(const fs::path & root, const Shard & shard, std::size_t limit = 20,
+                        std::size_t stored = 1000, const ordered_json & settings = kSettings) {
+    RunStore store = RunStore::create(root / shard_folder_name(shard) / "run.sqlite", settings);
+    std::size_t items = 0;
+    for (const auto & sample : plan()) {
+        if (in_shard(shard, sample.order)) {
+            if (items++ < stored) {
+                store.add(sample);
+            }
+        }
+    }
+    store.record_plan({shard, limit, items});
+}
+
+TEST(ShardFolders, AWholeFinishedSetIsFoundInShardOrderAndMergesIntoTheUnshardedRun) {
+    TempDir dir("shard_folders");
+    EXPECT_EQ(shard_folder_name(Shard{1, 3}), "shard-2-of-3");
+    for (const std::size_t index : {2u, 0u, 1u}) {
+        write_shard_folder(dir.path(), Shard{index, 3});
+    }
+    fs::create_directories(dir / "logs");  // other folders are left alone
+    const auto stores = complete_shard_stores(dir.path());
+    ASSERT_EQ(stores.size(), 3u);
+    EXPECT_EQ(stores[0], dir / "shard-1-of-3" / "run.sqlite");
+    EXPECT_EQ(stores[2], dir / "shard-3-of-3" / "run.sqlite");
+    EXPECT_EQ(merge_stores(stores, dir / "run.sqlite", {}), 20u);
+    expect_same_samples(RunStore::open(dir / "run.sqlite").samples(), plan());
+}
+
+TEST(ShardFolders, AnIncompleteOrMismatchedSetIsRefusedNamingWhatIsWrong) {
+    const auto refused = [](const std::function<void(const fs::path &)> & make, std::vector<std::string> needles) {
+        TempDir dir("shard_folders_refused");
+        make(dir.path());
+        needles.insert(needles.begin(), dir.path().string());
+        expect_error([&] { complete_shard_stores(dir.path()); }, ErrorKind::InvalidArgument, needles);
+    };
+    refused([](const fs::path &) {}, {"no shard folders"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 3});
+        write_shard_folder(root, {2, 3});
+    }, {"incomplete", "shard-2-of-3 missing"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
+        write_shard_folder(root, {1, 2});
+        write_shard_folder(root, {2, 3});
+    }, {"different splits", "shard-3-of-3", "2 of 2"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
+        fs::create_directories(root / "shard-2-of-2");
+    }, {"shard-2-of-2 holds no run"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
+        write_shard_folder(root, {1, 2});
+        fs::create_directories(root / "shard-3-of-2");
+    }, {"shard-3-of-2 is no shard of 2"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
+        write_shard_folder(root, {1, 2}, 20, 4);
+    }, {"shard-2-of-2 is unfinished", "4 of its 10 samples"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2}, 12);
+        write_shard_folder(root, {1, 2}, 0);
+    }, {"different images", "shard-1-of-2 the first 12", "shard-2-of-2 the first 0"});
+    refused([](const fs::path & root) {
+        write_shard_folder(root, {0, 2});
+        write_shard_folder(root / "elsewhere", {0, 2});
+        fs::rename(root / "elsewhere" / "shard-1-of-2", root / "shard-2-of-2");
+    }, {"shard-2-of-2 holds the run of shard-1-of-2"});
+
+    TempDir dir("shard_folders_writing");
+    write_shard_folder(dir.path(), {0, 2});
+    write_shard_folder(dir.path(), {1, 2});
+    const RunStore writer = RunStore::resume(dir / "shard-2-of-2" / "run.sqlite", kSettings);
+    expect_error([&] { complete_shard_stores(dir.path()); }, ErrorKind::InvalidArgument,
+                 {"shard-2-of-2 is still being written"});
+}
+
+TEST(ShardFolders, AProcessOfAnotherSplitIsRefusedBeforeItStartsOne) {
+    TempDir dir("shard_folders_split");
+    using dermlens::eval::refuse_other_split;
+    refuse_other_split(dir / "absent", Shard{0, 1}, "none");  // a new root
+    write_shard_folder(dir.path(), {0, 3});
+    write_shard_folder(dir.path(), {2, 3});
+    refuse_other_split(dir.path(), Shard{1, 3}, "Open MPI");  // the missing one of the same split
+    expect_error([&] { refuse_other_split(dir.path(), Shard{0, 1}, "Slurm job array: SLURM_ARRAY_TASK_COUNT=1"); },
+                 ErrorKind::InvalidArgument,
+                 {dir.path().string(), "3-way split (shard-1-of-3, shard-3-of-3)", "shard 1 of 1",
+                  "SLURM_ARRAY_TASK_COUNT=1", "resubmit the whole array"});
+}
+
+TEST(ShardFolders, ShardsOfDifferentSettingsAreRefusedByTheMergeNamingTheSetting) {
+    TempDir dir("shard_folders_settings");
+    ordered_json other_model = kSettings;
+    other_model["model"] = "other.gguf";
+    write_shard_folder(dir.path(), {0, 2});
+    write_shard_folder(dir.path(), {1, 2}, 20, 1000, other_model);
+    const auto stores = complete_shard_stores(dir.path());
+    expect_error([&] { merge_stores(stores, dir / "run.sqlite", {}); }, ErrorKind::InvalidArgument,
+                 {"shard-1-of-2", "shard-2-of-2", "setting 'model'", "tiny.gguf", "other.gguf"});
 }
 
 }  // namespace

@@ -1,10 +1,12 @@
 // dermlens eval --protocol NAME --manifest M --label-set NAME -m M.gguf --mmproj P.gguf --out DIR
-//   [--resume] [--limit N] [--shard i/n] [--seeds 5] [--seed 0] [--shots 8] [--shot-counts 1,2,4,8,16]
+//   [--resume] [--limit N] [--shard i/n|auto [--shards N]] [--seeds 5] [--seed 0] [--shots 8] [--shot-counts 1,2,4,8,16]
 //   [--top-k 5] [--strategy direct] [--style S] [--schema S] [--decide score|generate] [--cache DB | --no-cache] ...
 // Runs one of the papers' evaluation protocols (docs/eval.md) over the manifest's test images.
 // Every sample goes to DIR/run.sqlite as soon as it is done: a killed run continues with
 // --resume, recomputing nothing. At the end DIR holds samples.jsonl, summary.json,
 // summary.csv, report.md and the plots; the report's tables go to stdout (--json: summary.json).
+// --shard auto takes the shard from the launcher (Slurm array, MPI, Kubernetes Indexed Job,
+// torchrun: eval/launcher_shard.h) and writes DIR/shard-i-of-n/, which `eval merge --out DIR` finds.
 // Exit 1 when some sample failed (its error is in samples.jsonl), 0 otherwise.
 #include "commands.h"
 #include "diagnose_flow.h"
@@ -14,6 +16,8 @@
 #include "dermlens/error.h"
 #include "eval/eval_report.h"
 #include "eval/eval_runner.h"
+#include "eval/launcher_shard.h"
+#include "eval/shard_runs.h"
 #include "vision/embedding_cache.h"
 
 #include <fmt/format.h>
@@ -39,6 +43,7 @@ struct EvalOptions {
     std::string out;
     bool resume = false;
     std::string shard = "1/1";
+    std::size_t shards = 0;  // with --shard auto: the count a launcher does not give (Kubernetes); 0: the launcher's
     std::size_t seeds = 5;
     std::size_t shots = 8;
     std::vector<std::size_t> shot_counts{1, 2, 4, 8, 16};
@@ -114,9 +119,34 @@ void print_tables(const fs::path & report_md) {
     std::fputs(text.str().c_str(), stdout);
 }
 
+struct ShardRun {
+    eval::Shard shard;
+    fs::path out;  // the run folder of this process
+};
+
+// The shard and its run folder: --out itself for i/n, --out/shard-i-of-n for a launcher's shard.
+ShardRun resolve_shard(const EvalOptions & options) {
+    if (options.shard != "auto") {
+        if (options.shards != 0) {
+            throw Error(ErrorKind::InvalidArgument, "--shards goes with --shard auto (with i/n, n is the count)");
+        }
+        return {eval::parse_shard(options.shard), options.out};
+    }
+    const eval::LauncherShard detected = eval::detect_launcher_shard(
+        eval::process_environment(), options.shards != 0 ? std::optional<std::size_t>(options.shards) : std::nullopt);
+    const fs::path out = fs::path(options.out) / eval::shard_folder_name(detected.shard);
+    std::fprintf(stderr, "eval: shard %zu/%zu from %s (%s): %s\n", detected.shard.index + 1, detected.shard.count,
+                 detected.launcher.c_str(), detected.source.c_str(), out.c_str());
+    eval::refuse_other_split(options.out, detected.shard, detected.launcher + ": " + detected.source);
+    return {detected.shard, out};
+}
+
 int run_eval(const EvalOptions & options) {
     const eval::EvalParams params = options.params();
-    const eval::Shard shard = eval::parse_shard(options.shard);
+    const ShardRun shard_run = resolve_shard(options);
+    const eval::Shard & shard = shard_run.shard;
+    const fs::path & out = shard_run.out;
+    eval::RunStore::refuse_if_locked(out / "run.sqlite");  // before the slow start: hashing the model
     const auto protocol = eval::make_protocol(params.protocol);
     eval::EvalSession session(params);
     // Planned first: a protocol that refuses the dataset leaves no run folder behind.
@@ -127,10 +157,10 @@ int run_eval(const EvalOptions & options) {
         }
         return n;
     }();
-    const fs::path out = options.out;
     const std::string model_sha256 = sha256_file(params.vlm.model_path);
     eval::RunStore store = open_store(out / "run.sqlite", options.resume,
                                       params.settings(model_sha256, session.encoder().mmproj_sha256));
+    store.record_plan({shard, params.limit, planned_in_shard});
     ProgressLine progress(fmt::format("eval {}", params.protocol), planned_in_shard, "samples", std::chrono::seconds(10));
     session.set_progress([&](const std::string & message) { progress.message("eval: " + message); });
     const auto start = Clock::now();
@@ -175,8 +205,13 @@ void register_eval(CLI::App & root, std::vector<Command> & commands) {
     app->add_flag("--resume", options->resume, "Continue the run in --out: samples already stored are not evaluated again");
     app->add_option("--limit", options->limit, "Evaluate only the first N test images (0: all)")->capture_default_str();
     app->add_option("--shard", options->shard,
-                    "Evaluate the i-th of n parts of the test images (1-based, e.g. 2/4); combine with `eval merge`")
+                    "Evaluate the i-th of n parts of the test images (1-based, e.g. 2/4); auto: the part the launcher "
+                    "(Slurm array, Open MPI, MPICH, Kubernetes Indexed Job, torchrun) gives, into --out/shard-i-of-n; "
+                    "combine with `eval merge`")
         ->capture_default_str();
+    app->add_option("--shards", options->shards,
+                    "With --shard auto: the number of shards when the launcher does not say (a Kubernetes Indexed "
+                    "Job's completions; or set DERMLENS_SHARDS)");
     app->add_option("--seeds", options->seeds, "Runs per configuration (seeds --seed, --seed + 1, ...): mean ± std")
         ->capture_default_str();
     app->add_option("--shots", options->shots, "Images per class of the probe whose top-k the VLM re-ranks")

@@ -1,11 +1,14 @@
-// dermlens eval merge --out DIR RUN...
+// dermlens eval merge --out DIR [RUN...]
 // Combines the runs of one evaluation split with --shard (run folders or their run.sqlite)
 // into DIR/run.sqlite and writes DIR's reports as `eval` would have for one unsharded run.
-// The runs must have the same settings; a sample stored by two of them must be the same.
+// Without RUNs, the runs are DIR's shard folders (DIR/shard-i-of-n, as `--shard auto` writes
+// them), which must form a whole, finished set. The runs must have the same settings; a sample
+// stored by two of them must be the same.
 #include "commands.h"
 
 #include "dermlens/error.h"
 #include "eval/eval_report.h"
+#include "eval/shard_runs.h"
 
 #include <fmt/format.h>
 
@@ -29,16 +32,25 @@ fs::path store_file(const std::string & run) {
     return fs::is_directory(run) ? fs::path(run) / "run.sqlite" : fs::path(run);
 }
 
-int run_merge(const MergeOptions & options) {
+// The stores to combine: the RUNs given, else --out's shard folders.
+std::vector<fs::path> input_stores(const MergeOptions & options) {
+    if (options.runs.empty()) {
+        return eval::complete_shard_stores(options.out);
+    }
     if (options.runs.size() < 2) {
-        throw Error(ErrorKind::InvalidArgument, "eval merge: give two or more runs to combine");
+        throw Error(ErrorKind::InvalidArgument,
+                    "eval merge: give two or more runs to combine, or none to combine --out's shard folders");
     }
     std::vector<fs::path> stores;
     for (const std::string & run : options.runs) {
         stores.push_back(store_file(run));
     }
+    return stores;
+}
+
+int run_merge(const MergeOptions & options) {
+    const std::vector<fs::path> stores = input_stores(options);
     const fs::path out = options.out;
-    fs::create_directories(out);
     const std::size_t samples = eval::merge_stores(stores, out / "run.sqlite", {});
     const eval::RunStore store = eval::RunStore::open(out / "run.sqlite");
     eval::EvalSession session(eval::EvalParams::from_settings(store.settings()));
@@ -58,8 +70,11 @@ int run_merge(const MergeOptions & options) {
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands) {
     auto options = std::make_shared<MergeOptions>();
     auto * app = eval.add_subcommand("merge", "Combine the runs of one evaluation split with --shard and write their reports");
-    app->add_option("--out", options->out, "Run folder of the combined run (created)")->required();
-    app->add_option("runs", options->runs, "Run folders (or their run.sqlite files) of the shards")->required();
+    app->add_option("--out", options->out,
+                    "Run folder of the combined run (created); without RUNs, the root whose shard-i-of-n folders "
+                    "(from --shard auto) are combined")
+        ->required();
+    app->add_option("runs", options->runs, "Run folders (or their run.sqlite files) of the shards");
     commands.push_back({app, [options] { return run_merge(*options); }});
 }
 
