@@ -4,6 +4,7 @@
 //   cmake -B build -DDERMLENS_BENCH=ON && cmake --build build --target bench_probe
 //   ./build/bin/bench_probe --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
 #include "probe/conformal.h"
+#include "probe/candidates.h"
 #include "probe/evaluate.h"
 #include "probe/linear_head.h"
 #include "probe/logreg.h"

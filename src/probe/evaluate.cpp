@@ -16,71 +16,7 @@ Eigen::MatrixXf rows_of(const Eigen::MatrixXf & features, const std::vector<std:
     return features(index, Eigen::all);
 }
 
-const Calibration & calibration_of(const Probe & probe) {
-    if (!probe.calibration) {
-        throw Error(ErrorKind::InvalidArgument,
-                    "the probe has no conformal calibration (it was trained without calib rows): use top-k candidates");
-    }
-    return *probe.calibration;
-}
-
 }  // namespace
-
-void SetParams::validate() const {
-    if (alpha && !(*alpha > 0.0 && *alpha < 1.0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--alpha {} must be in (0, 1)", *alpha));
-    }
-    if (max_size != 0 && max_size < min_size) {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("the largest set size {} is below the smallest {}", max_size, min_size));
-    }
-}
-
-const char * candidate_mode_name(CandidateMode mode) noexcept {
-    switch (mode) {
-        case CandidateMode::TopK:      return "topk";
-        case CandidateMode::Conformal: return "conformal";
-    }
-    return "unknown";
-}
-
-CandidateMode parse_candidate_mode(const std::string & text) {
-    for (const auto mode : {CandidateMode::TopK, CandidateMode::Conformal}) {
-        if (text == candidate_mode_name(mode)) {
-            return mode;
-        }
-    }
-    throw Error(ErrorKind::InvalidArgument, fmt::format("candidates '{}' is not topk or conformal", text));
-}
-
-void CandidateParams::validate() const {
-    if (top_k == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
-    }
-    set.validate();
-}
-
-std::vector<std::vector<std::size_t>> candidate_sets(const Probe & probe, const Eigen::MatrixXd & probabilities,
-                                                     const CandidateParams & params) {
-    params.validate();
-    std::vector<std::vector<std::size_t>> sets;
-    sets.reserve(static_cast<std::size_t>(probabilities.rows()));
-    if (params.mode == CandidateMode::TopK) {
-        for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-            auto ranked = eval::ranked_classes(probabilities.row(i));
-            ranked.resize(std::min(ranked.size(), params.top_k));
-            sets.push_back(std::move(ranked));
-        }
-        return sets;
-    }
-    const Calibration & calibration = calibration_of(probe);
-    const double q_hat = calibration.q_hat(params.set.alpha.value_or(calibration.alpha));
-    for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-        sets.push_back(prediction_set(probabilities.row(i), q_hat, calibration.params, params.set.min_size,
-                                      params.set.max_size));
-    }
-    return sets;
-}
 
 std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::FeatureTable & table,
                                          std::string_view split) {
@@ -145,15 +81,22 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
         params.mode = CandidateMode::Conformal;
         params.set = set;
         const auto sets = candidate_sets(probe, probabilities, params);
+        const Calibration & calibration = *probe.calibration;
         ConformalEvaluation conformal;
-        conformal.params = probe.calibration->params;
-        conformal.alpha = set.alpha.value_or(probe.calibration->alpha);
-        conformal.q_hat = probe.calibration->q_hat(conformal.alpha);
+        conformal.params = calibration.params;
+        conformal.per_class = calibration.per_class;
+        conformal.alpha = set.alpha.value_or(calibration.alpha);
+        conformal.q_hat = calibration.q_hat(conformal.alpha);
+        conformal.thresholds = calibration.thresholds(conformal.alpha, probe.classes.size());
+        conformal.guarantee = set_guarantee(calibration, conformal.alpha);
         conformal.min_size = set.min_size;
         conformal.max_size = set.max_size;
-        conformal.coverage = eval::set_coverage(truth, sets);
-        conformal.mean_set_size = eval::mean_set_size(sets);
-        out.conformal = conformal;
+        conformal.overall = eval::set_statistics(truth, sets);
+        conformal.coverage = conformal.overall.coverage;
+        conformal.mean_set_size = conformal.overall.mean_size;
+        conformal.per_class_sets = eval::set_statistics_per_class(truth, sets, probe.classes.size());
+        conformal.by_size = eval::coverage_by_set_size(truth, sets);
+        out.conformal = std::move(conformal);
     }
     return out;
 }

@@ -1,6 +1,7 @@
 // The probe file: round trip (with and without a fusion weight), refused features of
 // another encoder / dimension / label set, and malformed files.
 #include "dermlens/error.h"
+#include "probe/candidates.h"
 #include "probe/evaluate.h"
 #include "probe/probe.h"
 #include "probe/train.h"
@@ -41,7 +42,9 @@ protected:
         params.method = method;
         params.seeds = 1;
         params.standardise = standardise;
-        params.conformal = {ConformalScore::Raps, 0.01, 2};
+        params.conformal.params = parse_conformal_score("raps");
+        params.conformal.lambda = 0.01;
+        params.conformal.k_reg = 2;
         params.label_set = "mini";
         return train_probes(table_, params, "t").runs[0].probe;
     }

@@ -1,8 +1,8 @@
 // dermlens probe eval --probe P (--features F | --manifest M --mmproj P [--cache DB] [--kind K])
-//   [--split test|train|val|calib|all] [--top-k 5] [--alpha A]
+//   [--split test|train|val|calib|all] [--top-k 5] [--alpha A] [--score S] [--per-class]
 //   [--min-set 1] [--max-set 0] [--label-set NAME] [--json] [--report FILE]
-// Accuracy, macro-F1, balanced accuracy, top-k accuracy, macro ROC-AUC and the coverage
-// and mean size of the conformal sets on labelled features.
+// Accuracy, macro-F1, balanced accuracy, top-k accuracy, macro ROC-AUC and the conformal
+// sets' coverage and size — overall, per class and per set size — on labelled features.
 #include "probe_options.h"
 
 #include "probe/probe.h"
@@ -23,6 +23,7 @@ struct ProbeEvalOptions {
     std::string split = "test";
     std::size_t top_k = 5;
     probe::SetParams set;
+    ConformalChoice conformal;
     std::string label_set;
     bool json = false;
     std::string report;
@@ -37,7 +38,11 @@ struct ProbeEvalOptions {
 
 int run_eval(const ProbeEvalOptions & options) {
     options.validate();
-    const probe::Probe probe = probe::load_probe(options.probe);
+    probe::Probe probe = probe::load_probe(options.probe);
+    options.conformal.apply(probe, options.probe);
+    if (probe.calibration) {
+        warn_undercalibrated(probe, options.set.alpha.value_or(probe.calibration->alpha));
+    }
     if (!options.label_set.empty()) {
         probe::check_label_set(probe, options.probe, options.label_set);
     }
@@ -51,7 +56,7 @@ int run_eval(const ProbeEvalOptions & options) {
                               {"split", options.split},
                               {"method", probe::probe_method_name(probe.method)},
                               {"classes", probe.classes},
-                              {"evaluation", evaluation_json(evaluation)}};
+                              {"evaluation", evaluation_json(evaluation, probe.classes)}};
     if (!options.report.empty()) {
         write_report(options.report, out);
     }
@@ -61,7 +66,7 @@ int run_eval(const ProbeEvalOptions & options) {
     }
     fmt::print("{} probe '{}' on '{}', split {}: {} rows, {} classes\n", probe::probe_method_name(probe.method),
                options.probe, options.source.name(), options.split, evaluation.rows, probe.classes.size());
-    print_evaluation(evaluation);
+    print_evaluation(evaluation, probe.classes);
     return 0;
 }
 
@@ -79,6 +84,7 @@ void register_probe_eval(CLI::App & probe, std::vector<Command> & commands) {
         ->capture_default_str();
     app->add_option("--top-k", options->top_k, "k of the top-k accuracy")->capture_default_str();
     add_set_options(*app, options->set);
+    add_conformal_options(*app, options->conformal, false);
     app->add_option("--label-set", options->label_set, "Refuse a probe of another knowledge-base label set");
     app->add_flag("--json", options->json, "Print JSON (docs/probes.md)");
     app->add_option("--report", options->report, "Also write the evaluation (JSON) to this file");

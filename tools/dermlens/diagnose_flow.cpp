@@ -175,6 +175,9 @@ pipeline::RerankParams DecisionOptions::params(const RuntimeOptions & runtime) c
         }
         p.candidates.set.alpha = alpha;
     }
+    if ((score || per_class) && p.candidates.mode != probe::CandidateMode::Conformal) {
+        throw Error(ErrorKind::InvalidArgument, "--score and --per-class only apply with --candidates conformal");
+    }
     p.abstention.not_sure_option = not_sure;
     p.abstention.threshold = abstain_below;
     p.shuffle_options = shuffle_options;
@@ -215,6 +218,11 @@ void add_decision_options(CLI::App & app, DecisionOptions & options, const std::
     app.add_option("--top-k", options.top_k, "--candidates topk: how many of the probe's classes")->capture_default_str();
     app.add_option("--alpha", options.alpha,
                    "--candidates conformal: miscoverage of the set (default: the probe's calibrated alpha)");
+    app.add_option("--score", options.score,
+                   "--candidates conformal: lac, aps, raps or aps-plain (default: the probe's; another recalibrates "
+                   "on its calibration rows, docs/probes.md)");
+    app.add_flag("--per-class", options.per_class,
+                 "--candidates conformal: class-conditional sets, coverage >= 1 - alpha for every class");
     app.add_flag("--not-sure", options.not_sure, "Offer a \"not sure\" option; choosing it abstains");
     app.add_option("--abstain-below", options.abstain_below,
                    "Abstain when the top candidate's fused probability is below this (0: never)")
@@ -377,6 +385,14 @@ PipelineSession::PipelineSession(const std::string & model, const std::string & 
     vlm_params.capture_attention = params_.attention.has_value();
     vlm_params.validate();
     probe_ = classes.load_probe(decision.probe);
+    if (probe_ && (decision.score || decision.per_class)) {
+        probe::recalibrate_probe(*probe_, decision.probe, decision.score, decision.per_class);
+        if (const std::string warning = probe::undercalibrated_warning(*probe_, params_.candidates.set.alpha.value_or(
+                                                                                    probe_->calibration->alpha));
+            !warning.empty()) {
+            std::fprintf(stderr, "dermlens: warning: %s\n", warning.c_str());
+        }
+    }
     const std::vector<std::string> labels = probe_ ? probe_->classes : classes.label_list(kb_);
     if (!cache.empty()) {
         cache_ = std::make_unique<vision::EmbeddingCache>(cache);
