@@ -396,12 +396,14 @@ TEST_F(CliEval, GapSetsTheZeroShotModelAgainstTheLinearProbe) {
     ASSERT_EQ(samples.size(), 3u * 2u * 2u);
     // The calibrated probe's conformal sets: coverage and size recomputed from the samples.
     std::map<long long, std::pair<double, double>> coverage_size;  // per seed, summed
+    std::map<long long, double> singletons;
     for (const json & sample : samples) {
         if (sample["config"]["method"] == "linear-probe") {
             const auto & set = sample["set"];
             auto & [covered, size] = coverage_size[sample["config"]["seed"]];
             covered += std::find(set.begin(), set.end(), sample["truth"]) != set.end() ? 1.0 / 3 : 0.0;
             size += static_cast<double>(set.size()) / 3;
+            singletons[sample["config"]["seed"]] += set.size() == 1 ? 1.0 / 3 : 0.0;
         }
     }
     const json summary = summary_of(out);
@@ -411,9 +413,15 @@ TEST_F(CliEval, GapSetsTheZeroShotModelAgainstTheLinearProbe) {
                 (coverage_size[0].first + coverage_size[1].first) / 2, 1e-12);
     EXPECT_NEAR(probe["metrics"]["mean_set_size"]["mean"].get<double>(),
                 (coverage_size[0].second + coverage_size[1].second) / 2, 1e-12);
+    EXPECT_NEAR(probe["metrics"]["singleton_share"]["mean"].get<double>(), (singletons[0] + singletons[1]) / 2, 1e-12);
+    EXPECT_TRUE(probe["metrics"].contains("median_set_size"));
+    EXPECT_TRUE(probe["metrics"].contains("worst_class_set_coverage"));
     EXPECT_FALSE(group_of(summary, {{"method", "zero-shot"}})["metrics"].contains("set_coverage"));
     expect_accuracy_matches_samples(summary, samples);
     const std::string report = read_text_file(out / "report.md");
+    EXPECT_THAT(report, HasSubstr("The probe's lac sets at its calibrated alpha"));
+    EXPECT_THAT(report, HasSubstr("| configuration | coverage | mean size | median size | 1-class sets | empty sets | "
+                                  "worst class | 1-class coverage |"));
     EXPECT_THAT(report, HasSubstr("| Dataset | #Class | #Train | #Test | Zero-shot ACC | Zero-shot F1 | Linear probe ACC | "
                                   "Linear probe F1 |"));
     EXPECT_THAT(report, HasSubstr("| isic9class | 9 | "));
