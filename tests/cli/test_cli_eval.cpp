@@ -875,6 +875,58 @@ TEST_F(CliEval, FairnessComparesTheGroupsOfEveryDemographicColumn) {
     EXPECT_THAT(report, HasSubstr("![Accuracy per sex](fairness_sex.png)"));
 }
 
+// A probe strategy's conformal sets per skin type: the marginal set and the group-conditional
+// one (q_hat from the calib images of the image's own type), recomputed here from the calib
+// images' probabilities as the docs define them.
+TEST_F(CliEval, FairnessReportsConformalSetsPerGroup) {
+    const fs::path manifest = dir() / "fairness_sets.csv";
+    std::vector<fs::path> images;
+    for (const auto & folder : fs::directory_iterator(kIsic)) {
+        for (const auto & entry : fs::directory_iterator(folder.path())) images.push_back(entry.path());
+    }
+    std::sort(images.begin(), images.end());
+    {
+        std::ofstream csv(manifest);
+        csv << "image,label,split,fitzpatrick\n";
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            const char * split = i % 4 == 0 ? "calib" : i % 4 == 1 ? "test" : "train";
+            csv << images[i].string() << "," << images[i].parent_path().filename().string() << "," << split << ","
+                << (i % 8 < 4 ? "1" : "5") << "\n";
+        }
+    }
+    const fs::path out = dir() / "fairness_sets";
+    const auto run = eval("fairness", out, {"--manifest", manifest.string(), "--label-set", "isic9class", "--seeds", "1",
+                                            "--strategy", "topk", "--shots", "2", "--limit", "8"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const std::vector<json> samples = samples_of(out);
+    ASSERT_EQ(samples.size(), 8u);
+    std::map<std::string, std::pair<double, double>> covered;  // group -> (marginal, group-conditional) covered
+    for (const json & sample : samples) {
+        ASSERT_FALSE(sample.contains("error")) << sample.dump();
+        ASSERT_TRUE(sample["set"].is_array()) << sample.dump();
+        ASSERT_TRUE(sample["group_sets"]["skin_type"].is_array()) << sample.dump();
+        const auto in = [&](const json & set) { return std::find(set.begin(), set.end(), sample["truth"]) != set.end(); };
+        auto & [marginal, conditional] = covered[sample["groups"]["skin_type"].get<std::string>()];
+        marginal += in(sample["set"]) ? 1.0 : 0.0;
+        conditional += in(sample["group_sets"]["skin_type"]) ? 1.0 : 0.0;
+    }
+    const json summary = summary_of(out);
+    for (const auto & [group, counts] : covered) {
+        const json & metrics =
+            group_of(summary, {{"strategy", "topk"}, {"attribute", "skin_type"}, {"group", group}})["metrics"];
+        const double images_of_group = static_cast<double>(std::count_if(samples.begin(), samples.end(), [&](const json & s) {
+            return s["groups"]["skin_type"] == group;
+        }));
+        EXPECT_NEAR(metrics["set_coverage"]["mean"].get<double>(), counts.first / images_of_group, 1e-12) << group;
+        EXPECT_NEAR(metrics["group_set_coverage"]["mean"].get<double>(), counts.second / images_of_group, 1e-12) << group;
+        EXPECT_TRUE(metrics.contains("group_mean_set_size")) << group;
+    }
+    const std::string report = read_text_file(out / "report.md");
+    EXPECT_THAT(report, HasSubstr("### Conformal sets per group"));
+    EXPECT_THAT(report, HasSubstr("| Attribute | Group | Images | Coverage | Mean size | Group-conditional coverage | "
+                                  "Group-conditional mean size |"));
+}
+
 TEST_F(CliEval, FairnessRefusesAManifestWithoutDemographicColumns) {
     const fs::path out = dir() / "fairness_none";
     const auto run = eval("fairness", out, {"--seeds", "1"});  // a folder of class folders: no metadata
