@@ -157,7 +157,9 @@ json probe_record(EvalSession & session, const WorkItem & item, const probe::Pro
         const Eigen::Map<const Eigen::RowVectorXd> row(probabilities.data(), static_cast<Eigen::Index>(probabilities.size()));
         probe::CandidateParams conformal;
         conformal.mode = probe::CandidateMode::Conformal;
-        conformal.set.draw_seed = per_image_seed(session.dataset().images[item.image].image, item.config.value("seed", 0ULL));
+        // Randomised scores: each image draws its own tie-break, the same in every run of this seed.
+        conformal.set.draw_seed =
+            per_image_seed(session.dataset().images[item.image].image, item.config.value("seed", std::uint64_t{0}));
         out["set"] = probe::candidate_sets(probe, row, conformal).front();
     }
     return out;

@@ -70,6 +70,8 @@ TEST_F(CliProbe, TrainReportsEverySeedAndWritesTheProbe) {
     EXPECT_GT(report["test"]["accuracy"]["mean"].get<double>(), 0.7);
     EXPECT_GT(report["test"]["accuracy"]["std"].get<double>(), 0.0);
     EXPECT_GT(report["test"]["coverage"]["mean"].get<double>(), 0.7);
+    EXPECT_EQ(report["runs"][0]["calibration"]["score"], "lac");
+    EXPECT_EQ(report["runs"][0]["calibration"]["per_class"], false);
     const json file = json::parse(std::ifstream(path("p.probe")));
     EXPECT_EQ(file["format"], "dermlens.probe/1");
     EXPECT_EQ(file["training"]["seed"], 0);
@@ -84,6 +86,8 @@ TEST_F(CliProbe, TrainPrintsASummary) {
     EXPECT_THAT(result.out, HasSubstr("test split ("));
     EXPECT_THAT(result.out, HasSubstr("mean ± std over 2 seeds"));
     EXPECT_THAT(result.out, HasSubstr("conformal coverage, raps alpha 0.1 (%)"));
+    EXPECT_THAT(result.out, HasSubstr("conformal raps sets, alpha 0.1, "));
+    EXPECT_THAT(result.out, HasSubstr("held-apart rows)"));
 }
 
 TEST_F(CliProbe, EvalScoresTheSameTestRowsAsTraining) {

@@ -94,6 +94,39 @@ ordered_json hyperparameters_json(const probe::Probe & probe) {
     return out;
 }
 
+// The calibration's score, level and rows, and what RAPS chose on its held-apart rows.
+ordered_json calibration_json(const probe::Probe & probe) {
+    if (!probe.calibration) {
+        return nullptr;
+    }
+    const probe::Calibration & c = *probe.calibration;
+    ordered_json out = {{"score", probe::conformal_score_name(c.params)},
+                        {"per_class", c.per_class},
+                        {"alpha", c.alpha},
+                        {"rows", c.scores.size()},
+                        {"q_hat", c.q_hat(c.alpha)}};
+    if (c.params.score == probe::ConformalScore::Raps) {
+        out["lambda"] = c.params.lambda;
+        out["k_reg"] = c.params.k_reg;
+        out["held_apart_rows"] = c.tuning ? c.tuning->rows : 0;
+    }
+    return out;
+}
+
+std::string calibration_text(const probe::Probe & probe) {
+    if (!probe.calibration) {
+        return "no calib rows: no conformal sets";
+    }
+    const probe::Calibration & c = *probe.calibration;
+    std::string raps;
+    if (c.params.score == probe::ConformalScore::Raps) {
+        raps = fmt::format(", lambda {:g}, k_reg {}{}", c.params.lambda, c.params.k_reg,
+                           c.tuning ? fmt::format(" (chosen on {} held-apart rows)", c.tuning->rows) : "");
+    }
+    return fmt::format("conformal {}{} sets, alpha {:g}, {} calibration rows{}", probe::conformal_score_name(c.params),
+                       c.per_class ? " class-conditional" : "", c.alpha, c.scores.size(), raps);
+}
+
 std::string hyperparameters_text(const probe::Probe & probe) {
     const auto & h = probe.hyperparameters;
     if (probe.method == probe::ProbeMethod::LogReg) {
@@ -129,6 +162,7 @@ int run_train(const ProbeTrainOptions & options) {
         runs.push_back({{"seed", run.probe.training.seed},
                         {"rows_per_class", run.probe.training.rows_per_class},
                         {"hyperparameters", hyperparameters_json(run.probe)},
+                        {"calibration", calibration_json(run.probe)},
                         {"test", run.test ? evaluation_json(*run.test, run.probe.classes) : ordered_json(nullptr)}});
         if (run.test) {
             tests.push_back(*run.test);
@@ -169,7 +203,8 @@ int run_train(const ProbeTrainOptions & options) {
                report.split_generated ? fmt::format("made with seed {}", params.seed) : std::string("from the table"),
                report.train_rows, report.val_rows, report.calib_rows, report.test_rows);
     for (const auto & run : report.runs) {
-        fmt::print("seed {}: {}\n", run.probe.training.seed, hyperparameters_text(run.probe));
+        fmt::print("seed {}: {}; {}\n", run.probe.training.seed, hyperparameters_text(run.probe),
+                   calibration_text(run.probe));
         for (std::size_t c = 0; c < first.classes.size(); ++c) {
             if (params.shots != 0 && run.probe.training.rows_per_class[c] < params.shots) {
                 fmt::print(stderr, "dermlens: warning: seed {}: class '{}' has only {} training rows, fewer than {} "
