@@ -6,7 +6,7 @@ written from the papers' definitions, not from dermlens's code.
 
 CASES.json: a list of cases, each
   {"score": "lac" | "aps" | "raps", "randomized": bool, "lambda": l, "k_reg": k (null: chosen),
-   "lambda_grid": [...] (with lambda null: chosen), "per_class": bool, "alpha": a,
+   "per_class": bool, "alpha": a,
    "calib_probabilities": [[...]], "calib_labels": [...], "calib_u": [...],
    "tune_probabilities", "tune_labels", "tune_u": the rows held apart to choose RAPS's parameters,
    "test_probabilities": [[...]], "test_u": [...]}
@@ -31,6 +31,9 @@ import math
 import sys
 
 import numpy as np
+
+# The RAPS authors' grid for lambda (conformal_classification, pick_lambda_size).
+LAMBDA_GRID = [0.001, 0.01, 0.1, 0.2, 0.5]
 
 
 def all_scores(p, u, score, randomized, lam, k_reg):
@@ -81,7 +84,7 @@ def pick_k_reg(p, y, alpha):
 
 def pick_lambda(p, y, u, case, k_reg):
     best, best_size = None, math.inf
-    for lam in case["lambda_grid"]:
+    for lam in LAMBDA_GRID:
         tuned = dict(case, per_class=False)
         q = thresholds(p, y, u, tuned, lam, k_reg)
         size = np.mean([len(s) for s in sets(p, u, q, tuned, lam, k_reg)])

@@ -121,7 +121,6 @@ TEST(ConformalReference, SetsEqualTheNumpyReferenceForEveryScore) {
                       {"randomized", resolved.randomized},
                       {"lambda", c.lambda ? json(*c.lambda) : json(nullptr)},
                       {"k_reg", c.k_reg ? json(*c.k_reg) : json(nullptr)},
-                      {"lambda_grid", raps_lambda_grid()},
                       {"per_class", c.per_class},
                       {"alpha", alpha},
                       {"calib_probabilities", matrix_json(calibration.probabilities)},
