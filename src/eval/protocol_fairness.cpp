@@ -310,44 +310,35 @@ private:
         out["group_sets"] = std::move(sets);
     }
 
-    // The probe's q_hat per group of an attribute, from the calib images of each group (RAPS's
-    // held-apart rows left out: they chose its parameters); computed once per probe and attribute.
+    // The probe's q_hat per group of an attribute, from the calib images of each group (in the
+    // order the probe was calibrated on them); computed once per probe and attribute.
     const std::map<std::string, double> & group_quantiles_of(EvalSession & session, const probe::Probe & probe,
                                                              std::uint64_t seed, const Grouping & grouping) const {
         const auto key = std::make_tuple(session.params().shots, seed, grouping.attribute->key);
         if (const auto found = group_quantiles_.find(key); found != group_quantiles_.end()) {
             return found->second;
         }
-        const probe::Calibration & calibration = *probe.calibration;
         std::vector<std::size_t> calib;
         for (std::size_t i = 0; i < session.dataset().images.size(); ++i) {
             if (session.dataset().images[i].split == "calib") {
                 calib.push_back(i);
             }
         }
-        std::vector<std::size_t> held;
-        if (calibration.tuning) {
-            held = probe::raps_tuning_rows(calib.size(), calibration.seed);
-        }
-        Eigen::MatrixXd probabilities(0, static_cast<Eigen::Index>(probe.classes.size()));
+        Eigen::MatrixXd probabilities(static_cast<Eigen::Index>(calib.size()),
+                                      static_cast<Eigen::Index>(probe.classes.size()));
         std::vector<std::string> labels, groups;
         for (std::size_t r = 0; r < calib.size(); ++r) {
             const EvalImage & image = session.dataset().images[calib[r]];
-            const std::string group = group_of(*grouping.attribute, image.metadata.at(grouping.column));
-            if (group.empty() || std::binary_search(held.begin(), held.end(), r)) {
-                continue;
-            }
             const std::vector<double> p = session.probe_probabilities(probe, calib[r]);
-            probabilities.conservativeResize(probabilities.rows() + 1, Eigen::NoChange);
-            probabilities.row(probabilities.rows() - 1) =
+            probabilities.row(static_cast<Eigen::Index>(r)) =
                 Eigen::Map<const Eigen::RowVectorXd>(p.data(), static_cast<Eigen::Index>(p.size()));
             labels.push_back(session.dataset().classes[image.cls]);
-            groups.push_back(group);
+            groups.push_back(group_of(*grouping.attribute, image.metadata.at(grouping.column)));
         }
-        const std::vector<double> scores = probe::true_class_scores(
-            probabilities, probe.class_indices(labels, "calib split"), calibration.params, calibration.seed);
-        return group_quantiles_.emplace(key, probe::group_quantiles(scores, groups, calibration.alpha, nullptr))
-            .first->second;
+        const auto quantiles = probe::group_thresholds(*probe.calibration, probabilities,
+                                                       probe.class_indices(labels, "calib split"), groups,
+                                                       probe.calibration->alpha, nullptr);
+        return group_quantiles_.emplace(key, quantiles).first->second;
     }
 
     // Coverage and mean size of the group-conditional sets of the group's own attribute.

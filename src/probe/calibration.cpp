@@ -262,4 +262,29 @@ std::map<std::string, double> group_quantiles(const std::vector<double> & scores
     return out;
 }
 
+std::map<std::string, double> group_thresholds(const Calibration & calibration, const Eigen::MatrixXd & probabilities,
+                                               const std::vector<int> & labels, const std::vector<std::string> & groups,
+                                               double alpha, std::vector<std::string> * too_few) {
+    if (static_cast<std::size_t>(probabilities.rows()) != labels.size() || labels.size() != groups.size()) {
+        throw Error(ErrorKind::InvalidInput,
+                    fmt::format("group-conditional calibration: {} probability rows, {} labels and {} groups",
+                                probabilities.rows(), labels.size(), groups.size()));
+    }
+    const std::vector<std::size_t> held =
+        calibration.tuning ? raps_tuning_rows(labels.size(), calibration.seed) : std::vector<std::size_t>{};
+    std::vector<std::size_t> kept;
+    for (std::size_t r = 0; r < labels.size(); ++r) {
+        if (!groups[r].empty() && !std::binary_search(held.begin(), held.end(), r)) {
+            kept.push_back(r);
+        }
+    }
+    std::vector<std::string> kept_groups;
+    for (const std::size_t r : kept) {
+        kept_groups.push_back(groups[r]);
+    }
+    const std::vector<double> scores =
+        true_class_scores(rows_of(probabilities, kept), rows_of(labels, kept), calibration.params, calibration.seed);
+    return group_quantiles(scores, kept_groups, alpha, too_few);
+}
+
 }  // namespace dermlens::probe

@@ -89,4 +89,12 @@ std::map<std::string, double> group_quantiles(const std::vector<double> & scores
                                               const std::vector<std::string> & groups, double alpha,
                                               std::vector<std::string> * too_few);
 
+// group_quantiles of the calibration split's rows (their probabilities, true classes and groups;
+// group "" = unknown: left out), scored as `calibration` scores them. The rows must be those the
+// calibration was made from, in the same order: RAPS's held-apart rows (raps_tuning_rows) chose its
+// parameters and are left out.
+std::map<std::string, double> group_thresholds(const Calibration & calibration, const Eigen::MatrixXd & probabilities,
+                                               const std::vector<int> & labels, const std::vector<std::string> & groups,
+                                               double alpha, std::vector<std::string> * too_few);
+
 }  // namespace dermlens::probe

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 
 namespace dermlens::probe {
 namespace {
@@ -16,7 +18,82 @@ Eigen::MatrixXf rows_of(const Eigen::MatrixXf & features, const std::vector<std:
     return features(index, Eigen::all);
 }
 
+std::vector<int> truth_of(const Probe & probe, const vision::FeatureTable & table, const std::vector<std::size_t> & rows,
+                          std::string_view table_name) {
+    std::vector<std::string> labels;
+    for (const std::size_t row : rows) {
+        if (table.labels[row].empty()) {
+            throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': row {} ('{}') has no label to "
+                                                             "evaluate against",
+                                                             table_name, row, table.images[row]));
+        }
+        labels.push_back(table.labels[row]);
+    }
+    return probe.class_indices(labels, fmt::format("features file '{}'", table_name));
+}
+
 }  // namespace
+
+std::vector<GroupSetEvaluation> evaluate_groups(const Probe & probe, const vision::FeatureTable & table,
+                                                const std::vector<std::size_t> & rows,
+                                                const std::vector<std::size_t> & calibration_rows,
+                                                const std::vector<std::string> & groups, const SetParams & set,
+                                                std::string_view table_name) {
+    set.validate();
+    if (!probe.calibration) {
+        throw Error(ErrorKind::InvalidArgument,
+                    "the probe has no conformal calibration (it was trained without calib rows): no sets per group");
+    }
+    if (groups.size() != table.size()) {
+        throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': {} groups for {} rows", table_name,
+                                                         groups.size(), table.size()));
+    }
+    const Calibration & calibration = *probe.calibration;
+    const double alpha = set.alpha.value_or(calibration.alpha);
+    std::vector<std::string> calibration_groups;
+    for (const std::size_t r : calibration_rows) {
+        calibration_groups.push_back(groups[r]);
+    }
+    const auto quantiles =
+        group_thresholds(calibration, probe.probabilities(rows_of(table.features, calibration_rows)),
+                         truth_of(probe, table, calibration_rows, table_name), calibration_groups, alpha, nullptr);
+    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
+    const std::vector<int> truth = truth_of(probe, table, rows, table_name);
+    CandidateParams marginal;
+    marginal.mode = CandidateMode::Conformal;
+    marginal.set = set;
+    const auto marginal_sets = candidate_sets(probe, probabilities, marginal);
+    const std::uint64_t stream = test_draw_stream(calibration.seed, set.draw_seed);  // candidate_sets' draws
+    std::map<std::string, std::vector<std::size_t>> members;  // indices into rows
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!groups[rows[i]].empty()) {
+            members[groups[rows[i]]].push_back(i);
+        }
+    }
+    std::vector<GroupSetEvaluation> out;
+    for (const auto & [group, indices] : members) {
+        GroupSetEvaluation evaluation;
+        evaluation.group = group;
+        evaluation.calibration_rows = static_cast<std::size_t>(
+            std::count(calibration_groups.begin(), calibration_groups.end(), group));
+        const auto found = quantiles.find(group);
+        evaluation.threshold = found == quantiles.end() ? std::numeric_limits<double>::infinity() : found->second;
+        const std::vector<double> thresholds(probe.classes.size(), evaluation.threshold);
+        std::vector<int> group_truth;
+        std::vector<std::vector<std::size_t>> group_marginal, group_conditional;
+        for (const std::size_t i : indices) {
+            group_truth.push_back(truth[i]);
+            group_marginal.push_back(marginal_sets[i]);
+            group_conditional.push_back(prediction_set(probabilities.row(static_cast<Eigen::Index>(i)), thresholds,
+                                                       calibration.params, uniform_draw(stream, i), set.min_size,
+                                                       set.max_size));
+        }
+        evaluation.marginal = eval::set_statistics(group_truth, group_marginal);
+        evaluation.conditional = eval::set_statistics(group_truth, group_conditional);
+        out.push_back(std::move(evaluation));
+    }
+    return out;
+}
 
 std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::FeatureTable & table,
                                          std::string_view split) {
@@ -56,16 +133,7 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
     if (top_k == 0) {
         throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
     }
-    std::vector<std::string> labels;
-    for (const std::size_t row : rows) {
-        if (table.labels[row].empty()) {
-            throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': row {} ('{}') has no label to "
-                                                             "evaluate against",
-                                                             table_name, row, table.images[row]));
-        }
-        labels.push_back(table.labels[row]);
-    }
-    const std::vector<int> truth = probe.class_indices(labels, fmt::format("features file '{}'", table_name));
+    const std::vector<int> truth = truth_of(probe, table, rows, table_name);
     const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
     const std::vector<int> predicted = eval::argmax_rows(probabilities);
     Evaluation out;

@@ -51,6 +51,26 @@ struct Evaluation {
     std::optional<ConformalEvaluation> conformal;  // when the probe is calibrated
 };
 
+// Group-conditional sets of one group (e.g. a Fitzpatrick type) against the marginal ones.
+struct GroupSetEvaluation {
+    std::string group;
+    std::size_t calibration_rows = 0;  // of the calib split in this group
+    double threshold = 0.0;            // its q_hat; +infinity: too few calibration rows (every class in its sets)
+    eval::SetStatistics marginal;      // the evaluated rows of the group, with the probe's sets
+    eval::SetStatistics conditional;   // the same rows, with q_hat from the group's calibration rows
+};
+
+// Per group of `groups` (one per table row; "" = unknown, left out), q_hat from the
+// `calibration_rows` of that group — the calib split of the table the probe was calibrated on,
+// in that order (evaluation_rows(probe, table, "calib")) — and the sets of the evaluated `rows`
+// of the group, marginal and group-conditional; groups in name order. Needs a calibrated probe
+// and labelled rows; throws Error naming `table_name`.
+std::vector<GroupSetEvaluation> evaluate_groups(const Probe & probe, const vision::FeatureTable & table,
+                                                const std::vector<std::size_t> & rows,
+                                                const std::vector<std::size_t> & calibration_rows,
+                                                const std::vector<std::string> & groups, const SetParams & set,
+                                                std::string_view table_name);
+
 // Scores the probe on the given rows of a compatible table; every row needs a label.
 Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, const std::vector<std::size_t> & rows,
                     std::size_t top_k, const SetParams & set, std::string_view table_name);

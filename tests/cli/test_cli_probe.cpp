@@ -152,6 +152,10 @@ TEST_F(CliProbe, EvalReportsConformalSetsPerClassAndPerSize) {
     EXPECT_THAT(text.out, HasSubstr("one-class conformal sets (%)"));
     EXPECT_EQ(probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"), "--score", "thr"}).exit_code,
               2);
+    const auto grouped = probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"),
+                                "--group-column", "fitzpatrick"});
+    EXPECT_EQ(grouped.exit_code, 2);
+    EXPECT_THAT(grouped.err, HasSubstr("--group-column 'fitzpatrick' reads the manifest's column: give --manifest"));
 }
 
 TEST_F(CliProbe, PerClassTrainingWarnsOfClassesWithTooFewCalibrationRows) {

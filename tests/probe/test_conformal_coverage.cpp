@@ -17,6 +17,8 @@
 #include "probe/calibration.h"
 #include "probe/candidates.h"
 #include "probe/conformal.h"
+#include "probe/evaluate.h"
+#include "probe/train.h"
 #include "probe/logreg.h"
 #include "common/random.h"
 #include "synthetic.h"
@@ -229,6 +231,49 @@ TEST(ConformalCoverage, ClassConditionalSetsCoverEveryClassIncludingARareOne) {
                 const Summary s = summary(outcome.class_coverage[c]);
                 EXPECT_GE(s.mean, 1.0 - kAlpha - 3.0 * s.standard_error) << "class " << c;
             }
+        }
+    }
+}
+
+// Group-conditional sets: images of one group (a skin type, say) are noisier, so the marginal
+// sets cover it less than 1 - alpha; with q_hat from each group's own calibration rows every
+// group is covered (one split of 2,000 calibration and 2,000 test rows).
+TEST(ConformalCoverage, GroupConditionalSetsCoverEveryGroup) {
+    auto data = gaussian_classes(5000, 10, 4, 0.9, 11);
+    std::mt19937_64 rng(12);
+    dermlens::vision::FeatureTable table = dermlens::test::as_table(data);
+    std::vector<std::string> groups;
+    for (std::size_t i = 0; i < table.size(); ++i) {
+        const bool hard = i % 3 == 0;
+        groups.emplace_back(hard ? "hard" : "easy");
+        if (hard) {
+            for (Eigen::Index j = 0; j < table.features.cols(); ++j) {
+                table.features(static_cast<Eigen::Index>(i), j) += static_cast<float>(1.5 * dermlens::test::normal(rng));
+            }
+        }
+        table.splits[i] = i % 10 < 2 ? "train" : i % 10 < 6 ? "calib" : "test";
+    }
+    TrainParams params;
+    params.shots = 0;
+    params.seeds = 1;
+    params.c = 1.0;
+    const Probe probe = train_probes(table, params, "groups").runs[0].probe;
+    SetParams set;
+    set.min_size = 0;
+    const auto evaluations = evaluate_groups(probe, table, evaluation_rows(probe, table, "test"),
+                                             evaluation_rows(probe, table, "calib"), groups, set, "groups");
+    ASSERT_EQ(evaluations.size(), 2u);
+    for (const GroupSetEvaluation & g : evaluations) {
+        std::printf("group %s: %zu calibration rows, q_hat %.3f; marginal coverage %.3f (size %.2f), "
+                    "group-conditional %.3f (size %.2f), %zu test rows\n",
+                    g.group.c_str(), g.calibration_rows, g.threshold, g.marginal.coverage, g.marginal.mean_size,
+                    g.conditional.coverage, g.conditional.mean_size, g.conditional.rows);
+        const double standard_error = std::sqrt(kAlpha * (1 - kAlpha) *
+                                                (1.0 / static_cast<double>(g.conditional.rows) +
+                                                 1.0 / static_cast<double>(g.calibration_rows)));
+        EXPECT_GE(g.conditional.coverage, 1.0 - kAlpha - 3.0 * standard_error) << g.group;
+        if (g.group == "hard") {
+            EXPECT_LT(g.marginal.coverage, 1.0 - kAlpha - 3.0 * standard_error);  // what the per-group sets fix
         }
     }
 }
