@@ -3,7 +3,8 @@
 //
 //   cmake -B build -DDERMLENS_BENCH=ON && cmake --build build --target bench_probe
 //   ./build/bin/bench_probe --benchmark_repetitions=3 --benchmark_report_aggregates_only=true
-#include "probe/conformal.h"
+#include "probe/calibration.h"
+#include "probe/candidates.h"
 #include "probe/evaluate.h"
 #include "probe/linear_head.h"
 #include "probe/logreg.h"
@@ -34,8 +35,8 @@ const Data & data() {
     static const Data instance = [] {
         std::mt19937_64 rng(1);
         const auto normal = [&] {
-            const double u1 = 1.0 - uniform_unit(rng);
-            const double u2 = uniform_unit(rng);
+            const double u1 = 1.0 - dermlens::uniform_unit(rng);
+            const double u2 = dermlens::uniform_unit(rng);
             return std::sqrt(-2.0 * std::log(u1)) * std::cos(2.0 * 3.14159265358979323846 * u2);
         };
         Eigen::MatrixXd means(static_cast<Eigen::Index>(kClasses), kDimension);
@@ -102,10 +103,8 @@ void BM_PredictOneImage(benchmark::State & state) {
     const LinearModel model = fit_logreg(x, y, kClasses, 1.0).model;
     probe.weights = model.weights;
     probe.bias = model.bias;
-    Calibration calibration;
-    calibration.scores = calibration_scores(probe.probabilities(data().features.middleRows(2000, 1000)),
-                                            {data().classes.begin() + 2000, data().classes.begin() + 3000}, {});
-    probe.calibration = calibration;
+    probe.calibration = calibrate(probe.probabilities(data().features.middleRows(2000, 1000)),
+                                  {data().classes.begin() + 2000, data().classes.begin() + 3000}, {}, 0.1, 0);
     CandidateParams params;
     params.mode = CandidateMode::Conformal;
     Eigen::Index row = 3000;

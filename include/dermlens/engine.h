@@ -66,6 +66,10 @@ struct EngineParams {
     std::filesystem::path model;            // GGUF text model
     std::filesystem::path mmproj;           // GGUF vision projector belonging to it
     std::filesystem::path probe;            // optional: a probe of this mmproj's encoder (`dermlens probe train`)
+    // The probe's conformal sets recalibrated on its stored calibration rows (docs/probes.md):
+    // the score "lac", "aps", "raps" or "aps-plain" (empty: the probe's own), per class or marginal.
+    std::string conformal_score;
+    bool per_class_calibration = false;
     std::filesystem::path embedding_cache;  // optional: SQLite embedding cache; cached images are not encoded again
     std::vector<std::filesystem::path> kb_overlays;  // knowledge-base folders extending the shipped one, in order
     // Prompts, grammars and the knowledge base; empty: $DERMLENS_DATA_DIR, else the installed

@@ -11,6 +11,7 @@
 #include "engine/request.h"
 #include "grounding/lesion_mask.h"
 #include "image/image.h"
+#include "probe/candidates.h"
 #include "probe/probe.h"
 #include "vision/embedding_cache.h"
 #include "vision/encoder_identity.h"
@@ -184,6 +185,7 @@ struct Engine::Impl {
         kb = kb::KnowledgeBase::load(kb_folders(params));
         if (!params.probe.empty()) {
             probe = probe::load_probe(params.probe);
+            recalibrate();
         }
         if (!params.embedding_cache.empty()) {
             cache = std::make_unique<vision::EmbeddingCache>(params.embedding_cache);
@@ -195,6 +197,19 @@ struct Engine::Impl {
         if (probe && probe->fusion && probe->fusion->model_sha256 != model.sha256) {
             warnings.push_back(fmt::format("the probe's fusion weight was tuned with another model (sha256 {})",
                                            probe->fusion->model_sha256));
+        }
+    }
+
+    void recalibrate() {
+        if (params.conformal_score.empty() && !params.per_class_calibration) {
+            return;
+        }
+        const std::optional<std::string> score =
+            params.conformal_score.empty() ? std::nullopt : std::optional<std::string>(params.conformal_score);
+        probe::recalibrate_probe(*probe, params.probe.string(), score, params.per_class_calibration);
+        if (const std::string warning = probe::undercalibrated_warning(*probe, probe->calibration->alpha);
+            !warning.empty()) {
+            warnings.push_back(warning);
         }
     }
 

@@ -31,6 +31,7 @@ void EvalParams::validate() const {
         throw Error(ErrorKind::InvalidArgument, "--shot-counts: give 1 or more counts, each 1 or more");
     }
     pipeline::parse_strategy(strategy);  // names the choices when unknown
+    probe::parse_conformal_score(conformal_score);
     if (top_k < 2) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("--top-k {}: the VLM needs 2 or more candidates", top_k));
     }
@@ -63,6 +64,8 @@ nlohmann::ordered_json EvalParams::settings(const std::string & model_sha256, co
             {"shots", shots},
             {"shot_counts", shot_counts},
             {"top_k", top_k},
+            {"conformal_score", conformal_score},
+            {"conformal_per_class", conformal_per_class},
             {"strategy", strategy},
             {"style", pipeline::style_name(style)},
             {"schema", pipeline::schema_name(schema)},
@@ -90,6 +93,9 @@ EvalParams EvalParams::from_settings(const nlohmann::ordered_json & settings) {
         params.shots = settings.at("shots");
         params.shot_counts = settings.at("shot_counts").get<std::vector<std::size_t>>();
         params.top_k = settings.at("top_k");
+        // Runs from before the conformal options had aps-plain marginal sets.
+        params.conformal_score = settings.value("conformal_score", "aps-plain");
+        params.conformal_per_class = settings.value("conformal_per_class", false);
         params.strategy = settings.at("strategy");
         params.style = pipeline::parse_style(settings.at("style").get<std::string>());
         params.schema = pipeline::parse_schema(settings.at("schema").get<std::string>());
@@ -214,6 +220,8 @@ const probe::Probe & EvalSession::probe(std::size_t shots, std::uint64_t seed) {
     train.class_order = dataset_.classes;
     train.label_set = dataset_.label_set;
     train.top_k = params_.top_k;
+    train.conformal.params = probe::parse_conformal_score(params_.conformal_score);
+    train.conformal.per_class = params_.conformal_per_class;
     probe::TrainReport report = probe::train_probes(table, train, params_.manifest.string());
     return probes_.emplace(key, std::move(report.runs.front().probe)).first->second;
 }

@@ -40,6 +40,8 @@ struct EvalParams {
     std::size_t shots = 8;              // the probe of the re-ranking strategies (paper 000: 8-shot)
     std::vector<std::size_t> shot_counts{1, 2, 4, 8, 16};  // paper000-shots
     std::size_t top_k = 5;              // the probe's candidates (paper 000: top-5)
+    std::string conformal_score = "lac";  // the probes' conformal sets (probe/conformal.h)
+    bool conformal_per_class = false;     // class-conditional (Mondrian) calibration
     std::string strategy = "direct";    // granularity, fairness: the one pipeline strategy they score
     pipeline::PromptStyle style = pipeline::PromptStyle::Dermlens;
     pipeline::DescriptionSchema schema = pipeline::DescriptionSchema::FiveCriteria;

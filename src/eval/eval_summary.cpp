@@ -146,6 +146,40 @@ std::vector<MetricDefinition> metric_definitions(const std::vector<Scored> & row
         };
         out.push_back({"set_coverage", [sets](const auto & r) { return metrics::set_coverage(truths(r), sets(r)); }});
         out.push_back({"mean_set_size", [sets](const auto & r) { return metrics::mean_set_size(sets(r)); }});
+        out.push_back({"median_set_size", [sets](const auto & r) { return metrics::set_statistics(truths(r), sets(r)).median_size; }});
+        out.push_back({"empty_set_share", [sets](const auto & r) { return metrics::set_statistics(truths(r), sets(r)).empty_share; }});
+        out.push_back({"singleton_share",
+                       [sets](const auto & r) { return metrics::set_statistics(truths(r), sets(r)).singleton_share; }});
+        // Per class and per set size that occur (NaN in a seed without such rows: left out of its mean).
+        std::set<std::size_t> sizes;
+        std::set<int> present;
+        for (const Scored & row : rows) {
+            sizes.insert(row.set->size());
+            present.insert(row.truth);
+        }
+        for (const int c : present) {
+            out.push_back({fmt::format("set_coverage_class_{}", c), [sets, c, classes](const auto & r) {
+                               return metrics::set_statistics_per_class(truths(r), sets(r), classes)[static_cast<std::size_t>(c)]
+                                   .coverage;
+                           }});
+        }
+        out.push_back({"worst_class_set_coverage", [sets, classes](const auto & r) {
+                           double worst = std::nan("");
+                           for (const metrics::SetStatistics & s : metrics::set_statistics_per_class(truths(r), sets(r), classes)) {
+                               worst = std::isnan(worst) || s.coverage < worst ? s.coverage : worst;
+                           }
+                           return worst;
+                       }});
+        for (const std::size_t size : sizes) {
+            out.push_back({fmt::format("set_coverage_size_{}", size), [sets, size](const auto & r) {
+                               for (const metrics::SizeCoverage & s : metrics::coverage_by_set_size(truths(r), sets(r))) {
+                                   if (s.size == size) {
+                                       return s.coverage;
+                                   }
+                               }
+                               return std::nan("");
+                           }});
+        }
     }
     return out;
 }

@@ -1,12 +1,18 @@
 // Paper 004's fairness audit (SkinGPT-4 across Fitzpatrick skin types): one pipeline
 // strategy's predictions grouped by the manifest's demographic columns — Fitzpatrick skin
 // type, sex, age band — with every metric per group, the worst-group accuracy gap and the
-// demographic parity difference of predicting a malignant class.
+// demographic parity difference of predicting a malignant class. With a strategy that
+// re-ranks a calibrated probe's candidates, also the probe's conformal sets per group: the
+// marginal set (calibrated on every calib image: 1 - alpha on average over groups) and the
+// group-conditional one (q_hat from the calib images of the image's own group,
+// probe::group_quantiles: 1 - alpha within every group — "equalized coverage").
 #include "eval/protocol_factories.h"
 #include "eval/protocol_support.h"
 
 #include "dermlens/error.h"
 #include "eval/plots.h"
+#include "probe/calibration.h"
+#include "probe/candidates.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -17,6 +23,7 @@
 #include <charconv>
 #include <functional>
 #include <map>
+#include <tuple>
 
 namespace dermlens::eval {
 namespace {
@@ -96,22 +103,37 @@ bool predicted_right(const json & record) {
     return !record["predicted"].is_null() && record["predicted"] == record["truth"];
 }
 
-// Per seed, the share of the scored samples a predicate holds for.
-std::map<long long, double> share_per_seed(const std::vector<StoredSample> & samples,
-                                           const std::function<bool(const json &)> & holds) {
-    std::map<long long, std::pair<std::size_t, std::size_t>> counts;  // seed -> (holds, scored)
+// Per seed, the mean of a value over the scored samples.
+std::map<long long, double> mean_per_seed(const std::vector<StoredSample> & samples,
+                                          const std::function<double(const json &)> & value) {
+    std::map<long long, std::pair<double, std::size_t>> sums;  // seed -> (sum, scored)
     for (const StoredSample & sample : samples) {
         if (!sample.error) {
-            auto & [yes, scored] = counts[sample.record["config"].value("seed", 0LL)];
-            yes += holds(sample.record) ? 1 : 0;
+            auto & [sum, scored] = sums[sample.record["config"].value("seed", 0LL)];
+            sum += value(sample.record);
             ++scored;
         }
     }
     std::map<long long, double> out;
-    for (const auto & [seed, count] : counts) {
-        out[seed] = static_cast<double>(count.first) / static_cast<double>(count.second);
+    for (const auto & [seed, sum] : sums) {
+        out[seed] = sum.first / static_cast<double>(sum.second);
     }
     return out;
+}
+
+// Per seed, the share of the scored samples a predicate holds for.
+std::map<long long, double> share_per_seed(const std::vector<StoredSample> & samples,
+                                           const std::function<bool(const json &)> & holds) {
+    return mean_per_seed(samples, [&](const json & record) { return holds(record) ? 1.0 : 0.0; });
+}
+
+// The image's group-conditional set of an attribute, when the record has one.
+const json * group_set(const json & record, const std::string & attribute) {
+    if (!record.contains("group_sets") || !record["group_sets"].contains(attribute) ||
+        record["group_sets"][attribute].is_null()) {
+        return nullptr;
+    }
+    return &record["group_sets"][attribute];
 }
 
 // One group of an attribute and its samples, their configuration tagged with both.
@@ -206,6 +228,7 @@ public:
             const std::string group = group_of(*grouping.attribute, image.metadata.at(grouping.column));
             groups[grouping.attribute->key] = group.empty() ? json(nullptr) : json(group);
         }
+        add_conformal_sets(out, item, session);
         out["groups"] = std::move(groups);
         return out;
     }
@@ -229,6 +252,7 @@ public:
             GroupSummary summary = summarise_groups(group.samples, classes, options).front();
             summary.metrics.push_back(
                 over_seeds("malignant_prediction_rate", values_of(share_per_seed(group.samples, malignant))));
+            add_group_set_metrics(summary, group);
             report.groups.push_back(std::move(summary));
         }
         std::vector<GroupSummary> gaps;  // per attribute, as groupings
@@ -237,6 +261,9 @@ public:
         }
         report.tables.push_back(group_table(samples, groups, report.groups, params));
         report.tables.push_back(gap_table(groupings, groups, gaps, params));
+        if (!report.groups.empty() && report.groups.front().metric("set_coverage")) {
+            report.tables.push_back(set_table(groups, report.groups, params));
+        }
         for (const Grouping & grouping : groupings) {
             add_bar_plot(report, session, *grouping.attribute, groups);
         }
@@ -245,6 +272,122 @@ public:
     }
 
 private:
+    // Probe strategies with a calibrated probe: the image's marginal conformal set ("set") and,
+    // per attribute, its group-conditional set ("group_sets"; null for an image of unknown group).
+    void add_conformal_sets(json & out, const WorkItem & item, EvalSession & session) const {
+        if (!pipeline::strategy_parts(pipeline::parse_strategy(item.config["strategy"].get<std::string>())).probe_candidates) {
+            return;
+        }
+        const std::uint64_t seed = item.config["seed"];
+        const probe::Probe & probe = session.probe(session.params().shots, seed);
+        if (!probe.calibration) {
+            return;
+        }
+        const probe::Calibration & calibration = *probe.calibration;
+        const EvalImage & image = session.dataset().images[item.image];
+        const std::vector<double> p = session.probe_probabilities(probe, item.image);
+        const Eigen::Map<const Eigen::RowVectorXd> row(p.data(), static_cast<Eigen::Index>(p.size()));
+        // The draw of candidate_sets for this image (row 0 of a call with the image's seed), for both sets.
+        const std::uint64_t draw_seed = per_image_seed(image.image, seed);
+        const double u = probe::uniform_draw(probe::test_draw_stream(calibration.seed, draw_seed), 0);
+        probe::CandidateParams marginal;
+        marginal.mode = probe::CandidateMode::Conformal;
+        marginal.set.draw_seed = draw_seed;
+        out["set"] = probe::candidate_sets(probe, row, marginal).front();
+        json sets = json::object();
+        for (const Grouping & grouping : groupings_of(session.dataset())) {
+            const std::string group = group_of(*grouping.attribute, image.metadata.at(grouping.column));
+            const auto & quantiles = group_quantiles_of(session, probe, seed, grouping);
+            const auto found = quantiles.find(group);
+            if (group.empty() || found == quantiles.end()) {
+                sets[grouping.attribute->key] = nullptr;  // unknown group, or none of its images calibrates
+                continue;
+            }
+            const std::vector<double> thresholds(probe.classes.size(), found->second);
+            sets[grouping.attribute->key] =
+                probe::prediction_set(row, thresholds, calibration.params, u, marginal.set.min_size, 0);
+        }
+        out["group_sets"] = std::move(sets);
+    }
+
+    // The probe's q_hat per group of an attribute, from the calib images of each group (in the
+    // order the probe was calibrated on them); computed once per probe and attribute.
+    const std::map<std::string, double> & group_quantiles_of(EvalSession & session, const probe::Probe & probe,
+                                                             std::uint64_t seed, const Grouping & grouping) const {
+        const auto key = std::make_tuple(session.params().shots, seed, grouping.attribute->key);
+        if (const auto found = group_quantiles_.find(key); found != group_quantiles_.end()) {
+            return found->second;
+        }
+        std::vector<std::size_t> calib;
+        for (std::size_t i = 0; i < session.dataset().images.size(); ++i) {
+            if (session.dataset().images[i].split == "calib") {
+                calib.push_back(i);
+            }
+        }
+        Eigen::MatrixXd probabilities(static_cast<Eigen::Index>(calib.size()),
+                                      static_cast<Eigen::Index>(probe.classes.size()));
+        std::vector<std::string> labels, groups;
+        for (std::size_t r = 0; r < calib.size(); ++r) {
+            const EvalImage & image = session.dataset().images[calib[r]];
+            const std::vector<double> p = session.probe_probabilities(probe, calib[r]);
+            probabilities.row(static_cast<Eigen::Index>(r)) =
+                Eigen::Map<const Eigen::RowVectorXd>(p.data(), static_cast<Eigen::Index>(p.size()));
+            labels.push_back(session.dataset().classes[image.cls]);
+            groups.push_back(group_of(*grouping.attribute, image.metadata.at(grouping.column)));
+        }
+        const auto quantiles = probe::group_thresholds(*probe.calibration, probabilities,
+                                                       probe.class_indices(labels, "calib split"), groups,
+                                                       probe.calibration->alpha, nullptr);
+        return group_quantiles_.emplace(key, quantiles).first->second;
+    }
+
+    // Coverage and mean size of the group-conditional sets of the group's own attribute.
+    static void add_group_set_metrics(GroupSummary & summary, const GroupSamples & group) {
+        const std::string & attribute = group.attribute->key;
+        if (!std::all_of(group.samples.begin(), group.samples.end(), [&](const StoredSample & s) {
+                return s.error || group_set(s.record, attribute) != nullptr;
+            })) {
+            return;
+        }
+        const auto covered = [&](const json & record) {
+            const json & set = *group_set(record, attribute);
+            return std::find(set.begin(), set.end(), record["truth"]) != set.end();
+        };
+        const auto size = [&](const json & record) { return static_cast<double>(group_set(record, attribute)->size()); };
+        summary.metrics.push_back(over_seeds("group_set_coverage", values_of(share_per_seed(group.samples, covered))));
+        summary.metrics.push_back(over_seeds("group_mean_set_size", values_of(mean_per_seed(group.samples, size))));
+    }
+
+    static ReportTable set_table(const std::vector<GroupSamples> & groups, const std::vector<GroupSummary> & summaries,
+                                 const EvalParams & params) {
+        ReportTable table{"Conformal sets per group",
+                          fmt::format("The probe's {} sets, mean (± std) over {} runs: coverage in percent and mean "
+                                      "size of the marginal sets (one q_hat from every calib image) and of the "
+                                      "group-conditional ones (q_hat from the calib images of the image's group: "
+                                      "coverage >= 1 - alpha within each group).",
+                                      params.conformal_score, params.seeds),
+                          {"Attribute", "Group", "Images", "Coverage", "Mean size", "Group-conditional coverage",
+                           "Group-conditional mean size"},
+                          {}};
+        const auto number = [](const GroupSummary * summary, const std::string & metric) {
+            const MetricValue * value = summary ? summary->metric(metric) : nullptr;
+            return value && std::isfinite(value->mean) ? fmt::format("{:.2f} (± {:.2f})", value->mean, value->std)
+                                                       : std::string("-");
+        };
+        for (const GroupSamples & group : groups) {
+            const GroupSummary * summary =
+                find_group(summaries, {{"attribute", group.attribute->key}, {"group", group.group}});
+            table.rows.push_back({group.attribute->title, group.group, std::to_string(evaluated_images(group.samples)),
+                                  percent_cell(summary, "set_coverage"), number(summary, "mean_set_size"),
+                                  percent_cell(summary, "group_set_coverage"), number(summary, "group_mean_set_size")});
+        }
+        return table;
+    }
+
+    // (shots, seed, attribute) -> q_hat per group; run() is called in turn, never concurrently.
+    mutable std::map<std::tuple<std::size_t, std::uint64_t, std::string>, std::map<std::string, double>>
+        group_quantiles_;
+
     // The attribute's worst-group accuracy gap and demographic parity difference, per seed then mean ± std.
     static GroupSummary attribute_summary(const Grouping & grouping, const std::vector<GroupSamples> & groups,
                                           const EvalParams & params, const std::function<bool(const json &)> & malignant) {

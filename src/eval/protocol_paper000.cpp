@@ -163,6 +163,7 @@ public:
             add_group_plots(report, *group, session.dataset().classes, fmt::format("rerank_{}shot", largest),
                             fmt::format("VLM on the {}-shot probe's top-{}", largest, params.top_k));
         }
+        add_conformal_table(report, session);
         return report;
     }
 };
@@ -212,6 +213,7 @@ public:
         if (probe) {
             add_group_plots(report, *probe, dataset.classes, "linear-probe", "linear probe");
         }
+        add_conformal_table(report, session);
         return report;
     }
 };

@@ -98,6 +98,7 @@ public:
         if (probe) {
             add_group_plots(report, *probe, session.dataset().classes, "linear-probe", "linear probe");
         }
+        add_conformal_table(report, session);
         return report;
     }
 };

@@ -3,7 +3,7 @@
 #include "dermlens/error.h"
 #include "eval/plots.h"
 #include "pipeline/rerank.h"
-#include "probe/evaluate.h"
+#include "probe/candidates.h"
 
 #include <fmt/format.h>
 
@@ -157,6 +157,9 @@ json probe_record(EvalSession & session, const WorkItem & item, const probe::Pro
         const Eigen::Map<const Eigen::RowVectorXd> row(probabilities.data(), static_cast<Eigen::Index>(probabilities.size()));
         probe::CandidateParams conformal;
         conformal.mode = probe::CandidateMode::Conformal;
+        // Randomised scores: each image draws its own tie-break, the same in every run of this seed.
+        conformal.set.draw_seed =
+            per_image_seed(session.dataset().images[item.image].image, item.config.value("seed", std::uint64_t{0}));
         out["set"] = probe::candidate_sets(probe, row, conformal).front();
     }
     return out;
@@ -201,6 +204,36 @@ void add_group_plots(ProtocolReport & report, const GroupSummary & group, const 
         const double ece = metrics::expected_calibration_error(group.reliability);
         report.plots.push_back({fmt::format("reliability_{}.png", name), fmt::format("Reliability diagram: {}", title),
                                 reliability_diagram(group.reliability, ece, fmt::format("Reliability: {}", title))});
+    }
+}
+
+void add_conformal_table(ProtocolReport & report, const EvalSession & session) {
+    const EvalParams & params = session.params();
+    ReportTable table{"Conformal candidate sets",
+                      fmt::format("The probe's {}{} sets at its calibrated alpha, mean (± std) over runs; coverage and "
+                                  "shares in percent. Worst class: the lowest coverage of any class; 1-class coverage: "
+                                  "among the one-class sets (size-stratified).",
+                                  params.conformal_score, params.conformal_per_class ? " class-conditional" : ""),
+                      {"configuration", "coverage", "mean size", "median size", "1-class sets", "empty sets",
+                       "worst class", "1-class coverage"},
+                      {}};
+    const auto number_cell = [](const GroupSummary & group, const std::string & metric) {
+        const MetricValue * value = group.metric(metric);
+        return value && std::isfinite(value->mean) ? fmt::format("{:.2f} (± {:.2f})", value->mean, value->std)
+                                                   : std::string("-");
+    };
+    for (const GroupSummary & group : report.groups) {
+        if (group.metric("set_coverage") == nullptr) {
+            continue;
+        }
+        table.rows.push_back({group.config.dump(), percent_cell(&group, "set_coverage"),
+                              number_cell(group, "mean_set_size"), number_cell(group, "median_set_size"),
+                              percent_cell(&group, "singleton_share"), percent_cell(&group, "empty_set_share"),
+                              percent_cell(&group, "worst_class_set_coverage"),
+                              percent_cell(&group, "set_coverage_size_1")});
+    }
+    if (!table.rows.empty()) {
+        report.tables.push_back(std::move(table));
     }
 }
 

@@ -60,6 +60,11 @@ MultipleChoiceAnswer ask_multiple_choice(EvalSession & session, std::size_t imag
 void add_group_plots(ProtocolReport & report, const GroupSummary & group, const std::vector<std::string> & labels,
                      const std::string & name, const std::string & title);
 
+// "Conformal candidate sets": per group whose records carry the probe's conformal sets, their
+// coverage, mean and median size, one-class and empty shares, the worst class's coverage and
+// the coverage of one-class sets; nothing when no group has sets.
+void add_conformal_table(ProtocolReport & report, const EvalSession & session);
+
 // The number of classes of the dataset, for summarise_groups.
 std::size_t dataset_classes(const EvalSession & session);
 

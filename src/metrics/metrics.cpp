@@ -259,6 +259,65 @@ double mean_set_size(const std::vector<std::vector<std::size_t>> & sets) {
     return total / static_cast<double>(sets.size());
 }
 
+SetStatistics set_statistics(const std::vector<int> & truth, const std::vector<std::vector<std::size_t>> & sets) {
+    check_sizes(truth.size(), sets.size(), "sets");
+    SetStatistics out;
+    out.rows = sets.size();
+    out.coverage = set_coverage(truth, sets);
+    out.mean_size = mean_set_size(sets);
+    std::vector<std::size_t> sizes;
+    for (const auto & set : sets) {
+        sizes.push_back(set.size());
+    }
+    std::sort(sizes.begin(), sizes.end());
+    const std::size_t middle = sizes.size() / 2;
+    out.median_size = sizes.size() % 2 == 1 ? static_cast<double>(sizes[middle])
+                                            : 0.5 * static_cast<double>(sizes[middle - 1] + sizes[middle]);
+    const auto share = [&](std::size_t size) {
+        return static_cast<double>(std::count(sizes.begin(), sizes.end(), size)) / static_cast<double>(sizes.size());
+    };
+    out.empty_share = share(0);
+    out.singleton_share = share(1);
+    return out;
+}
+
+std::vector<SetStatistics> set_statistics_per_class(const std::vector<int> & truth,
+                                                    const std::vector<std::vector<std::size_t>> & sets,
+                                                    std::size_t classes) {
+    check_sizes(truth.size(), sets.size(), "sets");
+    std::vector<std::vector<int>> class_truth(classes);
+    std::vector<std::vector<std::vector<std::size_t>>> class_sets(classes);
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+        if (truth[i] < 0 || static_cast<std::size_t>(truth[i]) >= classes) {
+            invalid(fmt::format("metrics: class {} is not one of {} classes", truth[i], classes));
+        }
+        class_truth[static_cast<std::size_t>(truth[i])].push_back(truth[i]);
+        class_sets[static_cast<std::size_t>(truth[i])].push_back(sets[i]);
+    }
+    std::vector<SetStatistics> out;
+    for (std::size_t c = 0; c < classes; ++c) {
+        out.push_back(class_truth[c].empty() ? SetStatistics{0, kNaN, kNaN, kNaN, kNaN, kNaN}
+                                             : set_statistics(class_truth[c], class_sets[c]));
+    }
+    return out;
+}
+
+std::vector<SizeCoverage> coverage_by_set_size(const std::vector<int> & truth,
+                                               const std::vector<std::vector<std::size_t>> & sets) {
+    check_sizes(truth.size(), sets.size(), "sets");
+    std::map<std::size_t, std::pair<std::size_t, std::size_t>> by_size;  // size -> (rows, covered)
+    for (std::size_t i = 0; i < truth.size(); ++i) {
+        auto & [rows, covered] = by_size[sets[i].size()];
+        ++rows;
+        covered += std::find(sets[i].begin(), sets[i].end(), static_cast<std::size_t>(truth[i])) != sets[i].end();
+    }
+    std::vector<SizeCoverage> out;
+    for (const auto & [size, counts] : by_size) {
+        out.push_back({size, counts.first, static_cast<double>(counts.second) / static_cast<double>(counts.first)});
+    }
+    return out;
+}
+
 std::vector<CalibrationBin> reliability_bins(const std::vector<double> & confidence, const std::vector<bool> & correct,
                                              std::size_t bins) {
     check_sizes(correct.size(), confidence.size(), "confidences");

@@ -56,6 +56,32 @@ double roc_auc_ovr_macro(const std::vector<int> & truth, const Eigen::MatrixXd &
 double set_coverage(const std::vector<int> & truth, const std::vector<std::vector<std::size_t>> & sets);
 double mean_set_size(const std::vector<std::vector<std::size_t>> & sets);
 
+// Candidate sets of some rows: their coverage, mean and median size (numpy's median: the mean
+// of the two middle sizes for an even count) and the share of empty and one-class sets.
+struct SetStatistics {
+    std::size_t rows = 0;
+    double coverage = 0.0;
+    double mean_size = 0.0;
+    double median_size = 0.0;
+    double empty_share = 0.0;
+    double singleton_share = 0.0;
+};
+SetStatistics set_statistics(const std::vector<int> & truth, const std::vector<std::vector<std::size_t>> & sets);
+// Per true class 0 .. classes - 1: the statistics of that class's rows (rows 0 and NaN values for
+// a class without rows).
+std::vector<SetStatistics> set_statistics_per_class(const std::vector<int> & truth,
+                                                    const std::vector<std::vector<std::size_t>> & sets,
+                                                    std::size_t classes);
+// Size-stratified coverage (Angelopoulos et al. 2021): per set size that occurs, ascending,
+// how many rows have a set of that size and the coverage among them.
+struct SizeCoverage {
+    std::size_t size = 0;
+    std::size_t rows = 0;
+    double coverage = 0.0;
+};
+std::vector<SizeCoverage> coverage_by_set_size(const std::vector<int> & truth,
+                                               const std::vector<std::vector<std::size_t>> & sets);
+
 // One equal-width confidence bin of a reliability diagram. Bin b of B covers (b/B, (b+1)/B];
 // the first also holds confidence 0, so every value of [0, 1] is in exactly one bin.
 struct CalibrationBin {

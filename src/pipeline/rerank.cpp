@@ -191,7 +191,8 @@ std::vector<double> Reranker::probe_probabilities(const model::ImageEncoding & e
 
 // The classes the prompt offers, most probable first by the probe (label order without one).
 std::vector<std::size_t> Reranker::candidate_classes(const model::ImageEncoding & encoding,
-                                                     std::vector<double> & class_probabilities) const {
+                                                     std::vector<double> & class_probabilities, std::uint64_t image_seed,
+                                                     std::optional<SetGuarantee> & conformal) const {
     if (probe_ == nullptr) {
         std::vector<std::size_t> all(labels_.size());
         std::iota(all.begin(), all.end(), 0);
@@ -203,7 +204,15 @@ std::vector<std::size_t> Reranker::candidate_classes(const model::ImageEncoding 
     }
     const Eigen::MatrixXd row =
         Eigen::Map<const Eigen::RowVectorXd>(class_probabilities.data(), static_cast<Eigen::Index>(class_probabilities.size()));
-    std::vector<std::size_t> chosen = probe::candidate_sets(*probe_, row, params_.candidates).front();
+    probe::CandidateParams candidates = params_.candidates;
+    candidates.set.draw_seed = image_seed;  // randomised scores: each image draws its own
+    std::vector<std::size_t> chosen = probe::candidate_sets(*probe_, row, candidates).front();
+    if (candidates.mode == probe::CandidateMode::Conformal) {
+        const probe::Calibration & calibration = *probe_->calibration;
+        const double alpha = candidates.set.alpha.value_or(calibration.alpha);
+        conformal = SetGuarantee{probe::conformal_score_name(calibration.params), alpha, calibration.per_class,
+                                 calibration.scores.size(), chosen.size(), probe::set_guarantee(calibration, alpha)};
+    }
     if (chosen.size() < 2) {  // a prompt needs two options: the runner-up joins a one-class set
         chosen = {ranked(class_probabilities)[0], ranked(class_probabilities)[1]};
     }
@@ -233,7 +242,7 @@ RerankResult Reranker::diagnose(const model::ImageEncoding & encoding, const Cli
     out.timings.encode_ms = encoding.encode_ms;
 
     std::vector<double> class_probabilities;
-    std::vector<std::size_t> classes = candidate_classes(encoding, class_probabilities);
+    std::vector<std::size_t> classes = candidate_classes(encoding, class_probabilities, image_seed, out.conformal);
     if (params_.shuffle_options) {
         std::mt19937_64 rng(params_.seed ^ (image_seed * 0x9E3779B97F4A7C15ull));
         shuffle(classes, rng);  // common/random.h: the same order on every standard library

@@ -16,7 +16,7 @@
 #include "pipeline/description.h"
 #include "pipeline/prompt.h"
 #include "probe/abstention.h"
-#include "probe/evaluate.h"
+#include "probe/candidates.h"
 #include "probe/probe.h"
 #include "vision/feature_table.h"
 
@@ -56,8 +56,20 @@ using FinalDiagnosis = dermlens::FinalDiagnosis;  // dermlens/diagnosis.h
 
 using RerankTimings = dermlens::DiagnosisTimings;  // dermlens/diagnosis.h
 
+// What the conformal candidate set promises (--candidates conformal): P(true class in set)
+// >= coverage, marginal over images or for each class.
+struct SetGuarantee {
+    std::string score;       // lac | aps | raps | aps-plain | raps-plain
+    double alpha = 0.1;
+    bool per_class = false;  // class-conditional (Mondrian) calibration
+    std::size_t calibration_rows = 0;
+    std::size_t set_size = 0;  // of this image's set, before a one-class set gets its runner-up
+    std::string text;        // probe::set_guarantee
+};
+
 struct RerankResult {
     RerankParams params;
+    std::optional<SetGuarantee> conformal;    // the candidates are the probe's conformal set
     std::vector<std::string> markers;         // option letters, the not-sure option's last
     std::vector<CandidateScore> candidates;   // in the order the prompt shows them
     std::vector<std::size_t> differential;    // candidate indices, most probable (fused) first
@@ -95,7 +107,8 @@ public:
 
 private:
     std::vector<std::size_t> candidate_classes(const model::ImageEncoding & encoding,
-                                               std::vector<double> & class_probabilities) const;
+                                               std::vector<double> & class_probabilities, std::uint64_t image_seed,
+                                               std::optional<SetGuarantee> & conformal) const;
     std::vector<double> probe_probabilities(const model::ImageEncoding & encoding) const;
     FinalDiagnosis final_diagnosis(const CandidateScore & candidate) const;
 

@@ -1,6 +1,6 @@
 #include "pipeline/rerank_report.h"
 
-#include "probe/evaluate.h"
+#include "probe/candidates.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
@@ -26,6 +26,19 @@ json optional_number(const std::optional<double> & value) {
 const char * candidates_from(const RerankParams & params) {
     return strategy_parts(params.strategy).probe_candidates ? probe::candidate_mode_name(params.candidates.mode)
                                                             : "labels";
+}
+
+json conformal_json(const std::optional<SetGuarantee> & conformal) {
+    if (!conformal) {
+        return nullptr;
+    }
+    return {{"score", conformal->score},
+            {"alpha", conformal->alpha},
+            {"coverage", 1.0 - conformal->alpha},
+            {"calibration", conformal->per_class ? "per-class" : "marginal"},
+            {"calibration_rows", conformal->calibration_rows},
+            {"set_size", conformal->set_size},
+            {"guarantee", conformal->text}};
 }
 
 json final_json(const FinalDiagnosis & final) {
@@ -126,6 +139,7 @@ json to_json(const RerankResult & result) {
             {"schema", schema_name(params.schema)},
             {"decide", decide_mode_name(params.decide)},
             {"candidates_from", candidates_from(params)},
+            {"conformal_set", conformal_json(result.conformal)},
             {"candidates", candidates},
             {"differential", differential},
             {"final_diagnosis", result.final ? final_json(*result.final) : json(nullptr)},
@@ -181,6 +195,10 @@ std::string to_text(const RerankResult & result) {
         line("context:", result.context.text());
     }
     const RerankParams & params = result.params;
+    if (result.conformal) {
+        line("candidates:", fmt::format("conformal set of {} classes: {}", result.conformal->set_size,
+                                        result.conformal->text));
+    }
     line("strategy:", fmt::format("{}, style {}, decide {}, candidates from {}", strategy_name(params.strategy),
                                   style_name(params.style), decide_mode_name(params.decide), candidates_from(params)));
     const RerankTimings & t = result.timings;

@@ -7,6 +7,8 @@
 
 #include <algorithm>
 #include <cmath>
+#include <limits>
+#include <map>
 
 namespace dermlens::probe {
 namespace {
@@ -16,70 +18,81 @@ Eigen::MatrixXf rows_of(const Eigen::MatrixXf & features, const std::vector<std:
     return features(index, Eigen::all);
 }
 
-const Calibration & calibration_of(const Probe & probe) {
-    if (!probe.calibration) {
-        throw Error(ErrorKind::InvalidArgument,
-                    "the probe has no conformal calibration (it was trained without calib rows): use top-k candidates");
+std::vector<int> truth_of(const Probe & probe, const vision::FeatureTable & table, const std::vector<std::size_t> & rows,
+                          std::string_view table_name) {
+    std::vector<std::string> labels;
+    for (const std::size_t row : rows) {
+        if (table.labels[row].empty()) {
+            throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': row {} ('{}') has no label to "
+                                                             "evaluate against",
+                                                             table_name, row, table.images[row]));
+        }
+        labels.push_back(table.labels[row]);
     }
-    return *probe.calibration;
+    return probe.class_indices(labels, fmt::format("features file '{}'", table_name));
 }
 
 }  // namespace
 
-void SetParams::validate() const {
-    if (alpha && !(*alpha > 0.0 && *alpha < 1.0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--alpha {} must be in (0, 1)", *alpha));
-    }
-    if (max_size != 0 && max_size < min_size) {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("the largest set size {} is below the smallest {}", max_size, min_size));
-    }
-}
-
-const char * candidate_mode_name(CandidateMode mode) noexcept {
-    switch (mode) {
-        case CandidateMode::TopK:      return "topk";
-        case CandidateMode::Conformal: return "conformal";
-    }
-    return "unknown";
-}
-
-CandidateMode parse_candidate_mode(const std::string & text) {
-    for (const auto mode : {CandidateMode::TopK, CandidateMode::Conformal}) {
-        if (text == candidate_mode_name(mode)) {
-            return mode;
-        }
-    }
-    throw Error(ErrorKind::InvalidArgument, fmt::format("candidates '{}' is not topk or conformal", text));
-}
-
-void CandidateParams::validate() const {
-    if (top_k == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
-    }
+std::vector<GroupSetEvaluation> evaluate_groups(const Probe & probe, const vision::FeatureTable & table,
+                                                const std::vector<std::size_t> & rows,
+                                                const std::vector<std::size_t> & calibration_rows,
+                                                const std::vector<std::string> & groups, const SetParams & set,
+                                                std::string_view table_name) {
     set.validate();
-}
-
-std::vector<std::vector<std::size_t>> candidate_sets(const Probe & probe, const Eigen::MatrixXd & probabilities,
-                                                     const CandidateParams & params) {
-    params.validate();
-    std::vector<std::vector<std::size_t>> sets;
-    sets.reserve(static_cast<std::size_t>(probabilities.rows()));
-    if (params.mode == CandidateMode::TopK) {
-        for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-            auto ranked = metrics::ranked_classes(probabilities.row(i));
-            ranked.resize(std::min(ranked.size(), params.top_k));
-            sets.push_back(std::move(ranked));
+    if (!probe.calibration) {
+        throw Error(ErrorKind::InvalidArgument,
+                    "the probe has no conformal calibration (it was trained without calib rows): no sets per group");
+    }
+    if (groups.size() != table.size()) {
+        throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': {} groups for {} rows", table_name,
+                                                         groups.size(), table.size()));
+    }
+    const Calibration & calibration = *probe.calibration;
+    const double alpha = set.alpha.value_or(calibration.alpha);
+    std::vector<std::string> calibration_groups;
+    for (const std::size_t r : calibration_rows) {
+        calibration_groups.push_back(groups[r]);
+    }
+    const auto quantiles =
+        group_thresholds(calibration, probe.probabilities(rows_of(table.features, calibration_rows)),
+                         truth_of(probe, table, calibration_rows, table_name), calibration_groups, alpha, nullptr);
+    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
+    const std::vector<int> truth = truth_of(probe, table, rows, table_name);
+    CandidateParams marginal;
+    marginal.mode = CandidateMode::Conformal;
+    marginal.set = set;
+    const auto marginal_sets = candidate_sets(probe, probabilities, marginal);
+    const std::uint64_t stream = test_draw_stream(calibration.seed, set.draw_seed);  // candidate_sets' draws
+    std::map<std::string, std::vector<std::size_t>> members;  // indices into rows
+    for (std::size_t i = 0; i < rows.size(); ++i) {
+        if (!groups[rows[i]].empty()) {
+            members[groups[rows[i]]].push_back(i);
         }
-        return sets;
     }
-    const Calibration & calibration = calibration_of(probe);
-    const double q_hat = calibration.q_hat(params.set.alpha.value_or(calibration.alpha));
-    for (Eigen::Index i = 0; i < probabilities.rows(); ++i) {
-        sets.push_back(prediction_set(probabilities.row(i), q_hat, calibration.params, params.set.min_size,
-                                      params.set.max_size));
+    std::vector<GroupSetEvaluation> out;
+    for (const auto & [group, indices] : members) {
+        GroupSetEvaluation evaluation;
+        evaluation.group = group;
+        evaluation.calibration_rows = static_cast<std::size_t>(
+            std::count(calibration_groups.begin(), calibration_groups.end(), group));
+        const auto found = quantiles.find(group);
+        evaluation.threshold = found == quantiles.end() ? std::numeric_limits<double>::infinity() : found->second;
+        const std::vector<double> thresholds(probe.classes.size(), evaluation.threshold);
+        std::vector<int> group_truth;
+        std::vector<std::vector<std::size_t>> group_marginal, group_conditional;
+        for (const std::size_t i : indices) {
+            group_truth.push_back(truth[i]);
+            group_marginal.push_back(marginal_sets[i]);
+            group_conditional.push_back(prediction_set(probabilities.row(static_cast<Eigen::Index>(i)), thresholds,
+                                                       calibration.params, uniform_draw(stream, i), set.min_size,
+                                                       set.max_size));
+        }
+        evaluation.marginal = metrics::set_statistics(group_truth, group_marginal);
+        evaluation.conditional = metrics::set_statistics(group_truth, group_conditional);
+        out.push_back(std::move(evaluation));
     }
-    return sets;
+    return out;
 }
 
 std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::FeatureTable & table,
@@ -120,16 +133,7 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
     if (top_k == 0) {
         throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
     }
-    std::vector<std::string> labels;
-    for (const std::size_t row : rows) {
-        if (table.labels[row].empty()) {
-            throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': row {} ('{}') has no label to "
-                                                             "evaluate against",
-                                                             table_name, row, table.images[row]));
-        }
-        labels.push_back(table.labels[row]);
-    }
-    const std::vector<int> truth = probe.class_indices(labels, fmt::format("features file '{}'", table_name));
+    const std::vector<int> truth = truth_of(probe, table, rows, table_name);
     const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
     const std::vector<int> predicted = metrics::argmax_rows(probabilities);
     Evaluation out;
@@ -145,15 +149,22 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
         params.mode = CandidateMode::Conformal;
         params.set = set;
         const auto sets = candidate_sets(probe, probabilities, params);
+        const Calibration & calibration = *probe.calibration;
         ConformalEvaluation conformal;
-        conformal.params = probe.calibration->params;
-        conformal.alpha = set.alpha.value_or(probe.calibration->alpha);
-        conformal.q_hat = probe.calibration->q_hat(conformal.alpha);
+        conformal.params = calibration.params;
+        conformal.per_class = calibration.per_class;
+        conformal.alpha = set.alpha.value_or(calibration.alpha);
+        conformal.q_hat = calibration.q_hat(conformal.alpha);
+        conformal.thresholds = calibration.thresholds(conformal.alpha, probe.classes.size());
+        conformal.guarantee = set_guarantee(calibration, conformal.alpha);
         conformal.min_size = set.min_size;
         conformal.max_size = set.max_size;
-        conformal.coverage = metrics::set_coverage(truth, sets);
-        conformal.mean_set_size = metrics::mean_set_size(sets);
-        out.conformal = conformal;
+        conformal.overall = metrics::set_statistics(truth, sets);
+        conformal.coverage = conformal.overall.coverage;
+        conformal.mean_set_size = conformal.overall.mean_size;
+        conformal.per_class_sets = metrics::set_statistics_per_class(truth, sets, probe.classes.size());
+        conformal.by_size = metrics::coverage_by_set_size(truth, sets);
+        out.conformal = std::move(conformal);
     }
     return out;
 }

@@ -1,7 +1,10 @@
-// Using a probe: candidate lists (top-k or a conformal set) per image, the rows a
-// probe is evaluated on, and the evaluation report (docs/probes.md).
+// Evaluating a probe: the rows it is evaluated on and the evaluation report — its
+// classification metrics and how its conformal sets cover and how large they are,
+// overall, per class and per set size (docs/probes.md).
 #pragma once
 
+#include "metrics/metrics.h"
+#include "probe/candidates.h"
 #include "probe/probe.h"
 
 #include <Eigen/Core>
@@ -14,32 +17,6 @@
 
 namespace dermlens::probe {
 
-// The size limits and level of conformal sets.
-struct SetParams {
-    std::optional<double> alpha;   // default: the probe's calibrated alpha
-    std::size_t min_size = 1;      // an empty set is no candidate list
-    std::size_t max_size = 0;      // 0: no limit
-
-    void validate() const;  // throws Error(InvalidArgument)
-};
-
-enum class CandidateMode { TopK, Conformal };
-const char * candidate_mode_name(CandidateMode mode) noexcept;  // "topk" | "conformal"
-CandidateMode parse_candidate_mode(const std::string & text);   // throws Error(InvalidArgument)
-
-struct CandidateParams {
-    CandidateMode mode = CandidateMode::TopK;
-    std::size_t top_k = 5;  // TopK: the k most likely classes (all when there are fewer)
-    SetParams set;          // Conformal
-
-    void validate() const;  // throws Error(InvalidArgument)
-};
-
-// The candidate classes of each probability row, most likely first. Conformal mode
-// needs a calibrated probe (throws Error(InvalidArgument) naming the probe otherwise).
-std::vector<std::vector<std::size_t>> candidate_sets(const Probe & probe, const Eigen::MatrixXd & probabilities,
-                                                     const CandidateParams & params);
-
 // The rows of `table` to evaluate on: every row for split "all"; else the rows of that
 // split — from the table's split column, or, when the table has none and the probe made
 // its own split, the same split recomputed (dataset::make_splits with the probe's seed and
@@ -49,12 +26,18 @@ std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::Feat
 
 struct ConformalEvaluation {
     ConformalParams params;
+    bool per_class = false;      // class-conditional calibration
     double alpha = 0.0;
-    double q_hat = 0.0;
+    double q_hat = 0.0;          // the marginal quantile (per class: see thresholds)
+    std::vector<double> thresholds;  // per class (+infinity: a class with too few calibration rows)
+    std::string guarantee;       // set_guarantee
     std::size_t min_size = 0;
     std::size_t max_size = 0;
     double coverage = 0.0;       // fraction of rows whose class is in its set
     double mean_set_size = 0.0;
+    metrics::SetStatistics overall;  // coverage and mean again, median size, empty and singleton shares
+    std::vector<metrics::SetStatistics> per_class_sets;  // by true class, in the probe's class order
+    std::vector<metrics::SizeCoverage> by_size;          // size-stratified coverage
 };
 
 struct Evaluation {
@@ -67,6 +50,26 @@ struct Evaluation {
     double roc_auc = 0.0;  // macro one-vs-rest; NaN when no class has positives and negatives
     std::optional<ConformalEvaluation> conformal;  // when the probe is calibrated
 };
+
+// Group-conditional sets of one group (e.g. a Fitzpatrick type) against the marginal ones.
+struct GroupSetEvaluation {
+    std::string group;
+    std::size_t calibration_rows = 0;  // of the calib split in this group
+    double threshold = 0.0;            // its q_hat; +infinity: too few calibration rows (every class in its sets)
+    metrics::SetStatistics marginal;      // the evaluated rows of the group, with the probe's sets
+    metrics::SetStatistics conditional;   // the same rows, with q_hat from the group's calibration rows
+};
+
+// Per group of `groups` (one per table row; "" = unknown, left out), q_hat from the
+// `calibration_rows` of that group — the calib split of the table the probe was calibrated on,
+// in that order (evaluation_rows(probe, table, "calib")) — and the sets of the evaluated `rows`
+// of the group, marginal and group-conditional; groups in name order. Needs a calibrated probe
+// and labelled rows; throws Error naming `table_name`.
+std::vector<GroupSetEvaluation> evaluate_groups(const Probe & probe, const vision::FeatureTable & table,
+                                                const std::vector<std::size_t> & rows,
+                                                const std::vector<std::size_t> & calibration_rows,
+                                                const std::vector<std::string> & groups, const SetParams & set,
+                                                std::string_view table_name);
 
 // Scores the probe on the given rows of a compatible table; every row needs a label.
 Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, const std::vector<std::size_t> & rows,

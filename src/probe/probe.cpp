@@ -140,6 +140,81 @@ Fusion read_fusion(const json & object, const fs::path & path) {
     return fusion;
 }
 
+ordered_json calibration_json(const Calibration & cal) {
+    ordered_json out = {{"score", conformal_score_kind(cal.params.score)},
+                        {"randomized", cal.params.randomized},
+                        {"lambda", cal.params.lambda},
+                        {"k_reg", cal.params.k_reg},
+                        {"alpha", cal.alpha},
+                        {"q_hat", cal.q_hat(cal.alpha)},
+                        {"rows", cal.scores.size()},
+                        {"scores", cal.scores},
+                        {"per_class", cal.per_class},
+                        {"seed", cal.seed}};
+    if (cal.tuning) {
+        out["raps_tuning"] = {{"rows", cal.tuning->rows},
+                              {"lambda_chosen", cal.tuning->lambda_chosen},
+                              {"k_reg_chosen", cal.tuning->k_reg_chosen},
+                              {"lambda_grid", cal.tuning->lambda_grid},
+                              {"mean_sizes", cal.tuning->mean_sizes}};
+    }
+    if (cal.has_rows()) {
+        out["labels"] = cal.labels;
+        ordered_json rows = ordered_json::array();
+        for (Eigen::Index i = 0; i < cal.probabilities.rows(); ++i) {
+            rows.push_back(vector_json(cal.probabilities.row(i).transpose()));
+        }
+        out["probabilities"] = std::move(rows);
+    }
+    return out;
+}
+
+// The calibration; files written before per_class, seed, the rows and raps_tuning were kept lack them.
+Calibration read_calibration(const json & object, std::size_t classes, const fs::path & path) {
+    const std::string where = "calibration.";
+    Calibration cal;
+    try {
+        cal.params.score = parse_conformal_score_kind(value_of<std::string>(object, "score", path, where));
+    } catch (const Error & e) {
+        fail(path, fmt::format("field 'calibration.score': {}", e.what()));
+    }
+    cal.params.randomized = value_of<bool>(object, "randomized", path, where);
+    cal.params.lambda = value_of<double>(object, "lambda", path, where);
+    cal.params.k_reg = value_of<std::size_t>(object, "k_reg", path, where);
+    cal.alpha = value_of<double>(object, "alpha", path, where);
+    cal.scores = value_of<std::vector<double>>(object, "scores", path, where);
+    if (object.contains("per_class")) {
+        cal.per_class = value_of<bool>(object, "per_class", path, where);
+    }
+    if (object.contains("seed")) {
+        cal.seed = value_of<std::uint64_t>(object, "seed", path, where);
+    } else if (cal.params.randomized) {
+        fail(path, "field 'calibration.randomized': a randomised score needs the field 'calibration.seed'");
+    }
+    if (object.contains("raps_tuning")) {
+        const json & t = object.at("raps_tuning");
+        const std::string at = where + "raps_tuning.";
+        cal.tuning = RapsTuning{value_of<std::size_t>(t, "rows", path, at), value_of<bool>(t, "lambda_chosen", path, at),
+                                value_of<bool>(t, "k_reg_chosen", path, at),
+                                value_of<std::vector<double>>(t, "lambda_grid", path, at),
+                                value_of<std::vector<double>>(t, "mean_sizes", path, at)};
+    }
+    if (object.contains("labels") || object.contains("probabilities")) {
+        cal.labels = value_of<std::vector<int>>(object, "labels", path, where);
+        const json & rows = field(object, "probabilities", path, where);
+        if (!rows.is_array() || rows.size() != cal.labels.size()) {
+            fail(path, fmt::format("field 'calibration.probabilities' must be an array of {} rows, one per label",
+                                   cal.labels.size()));
+        }
+        cal.probabilities.resize(static_cast<Eigen::Index>(rows.size()), static_cast<Eigen::Index>(classes));
+        for (std::size_t i = 0; i < rows.size(); ++i) {
+            cal.probabilities.row(static_cast<Eigen::Index>(i)) =
+                to_vector(rows[i], classes, path, fmt::format("calibration.probabilities[{}]", i)).transpose();
+        }
+    }
+    return cal;
+}
+
 }  // namespace
 
 const char * probe_method_name(ProbeMethod method) noexcept {
@@ -166,10 +241,6 @@ const char * selection_name(Selection selection) noexcept {
         case Selection::Validation:      return "validation";
     }
     return "unknown";
-}
-
-double Calibration::q_hat(double level) const {
-    return conformal_quantile(scores, level);
 }
 
 Eigen::MatrixXd Probe::probabilities(const Eigen::MatrixXf & features) const {
@@ -251,10 +322,7 @@ void Probe::validate() const {
         }
     }
     if (calibration) {
-        calibration->params.validate();
-        if (calibration->scores.empty() || !std::is_sorted(calibration->scores.begin(), calibration->scores.end())) {
-            throw Error(ErrorKind::InvalidInput, "probe: the calibration scores must be non-empty and ascending");
-        }
+        calibration->validate(classes.size());
     }
     if (fusion) {
         fusion->validate();
@@ -272,20 +340,11 @@ void save_probe(const Probe & probe, const std::filesystem::path & path) {
         normalisation["mean"] = vector_json(probe.normalisation.mean);
         normalisation["scale"] = vector_json(probe.normalisation.scale);
     }
-    ordered_json calibration = nullptr;
-    if (probe.calibration) {
-        const Calibration & cal = *probe.calibration;
-        calibration = {{"score", conformal_score_name(cal.params.score)},
-                       {"randomized", false},
-                       {"lambda", cal.params.lambda},
-                       {"k_reg", cal.params.k_reg},
-                       {"alpha", cal.alpha},
-                       {"q_hat", cal.q_hat(cal.alpha)},
-                       {"rows", cal.scores.size()},
-                       {"scores", cal.scores}};
-    }
+    const ordered_json calibration = probe.calibration ? calibration_json(*probe.calibration) : ordered_json(nullptr);
     ordered_json out = {
-        {"format", probe.fusion ? kProbeFormatV2 : kProbeFormatV1},
+        {"format", probe.calibration && probe.calibration->per_class ? kProbeFormatV3
+                   : probe.fusion                                     ? kProbeFormatV2
+                                                                      : kProbeFormatV1},
         {"classes", probe.classes},
         {"label_set", probe.label_set.empty() ? ordered_json(nullptr) : ordered_json(probe.label_set)},
         {"encoder",
@@ -337,9 +396,9 @@ Probe load_probe(const std::filesystem::path & path) {
         fail(path, fmt::format("malformed JSON: {}", e.what()));
     }
     const auto format = value_of<std::string>(in, "format", path);
-    if (format != kProbeFormatV1 && format != kProbeFormatV2) {
-        fail(path, fmt::format("format is '{}', this dermlens reads '{}' and '{}'", format, kProbeFormatV1,
-                               kProbeFormatV2));
+    if (format != kProbeFormatV1 && format != kProbeFormatV2 && format != kProbeFormatV3) {
+        fail(path, fmt::format("format is '{}', this dermlens reads '{}', '{}' and '{}'", format, kProbeFormatV1,
+                               kProbeFormatV2, kProbeFormatV3));
     }
     Probe probe;
     probe.classes = value_of<std::vector<std::string>>(in, "classes", path);
@@ -391,25 +450,16 @@ Probe load_probe(const std::filesystem::path & path) {
     probe.bias = read_vector(in, "bias", probe.classes.size(), path);
     const json & calibration = field(in, "calibration", path);
     if (!calibration.is_null()) {
-        Calibration cal;
-        try {
-            cal.params.score = parse_conformal_score(value_of<std::string>(calibration, "score", path, "calibration."));
-        } catch (const Error & e) {
-            fail(path, fmt::format("field 'calibration.score': {}", e.what()));
-        }
-        if (value_of<bool>(calibration, "randomized", path, "calibration.")) {
-            fail(path, "field 'calibration.randomized': randomised conformal sets are not supported");
-        }
-        cal.params.lambda = value_of<double>(calibration, "lambda", path, "calibration.");
-        cal.params.k_reg = value_of<std::size_t>(calibration, "k_reg", path, "calibration.");
-        cal.alpha = value_of<double>(calibration, "alpha", path, "calibration.");
-        cal.scores = value_of<std::vector<double>>(calibration, "scores", path, "calibration.");
-        probe.calibration = std::move(cal);
+        probe.calibration = read_calibration(calibration, probe.classes.size(), path);
     }
-    if (format == kProbeFormatV2) {
+    if (format == kProbeFormatV2 || (format == kProbeFormatV3 && in.contains("fusion"))) {
         probe.fusion = read_fusion(field(in, "fusion", path), path);
     } else if (in.contains("fusion")) {
         fail(path, fmt::format("field 'fusion' needs format '{}', the file says '{}'", kProbeFormatV2, format));
+    }
+    if (probe.calibration && probe.calibration->per_class && format != kProbeFormatV3) {
+        fail(path, fmt::format("field 'calibration.per_class' needs format '{}', the file says '{}'", kProbeFormatV3,
+                               format));
     }
     try {
         probe.validate();

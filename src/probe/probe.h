@@ -1,10 +1,11 @@
 // A trained probe: a linear softmax classifier on one encoder's features with its
 // label set, feature normalisation, how it was trained and its conformal
 // calibration, and the fusion weight tuned for one VLM. Stored as a versioned JSON
-// file (docs/probes.md, "dermlens.probe/1", or "/2" with a fusion weight).
+// file (docs/probes.md, "dermlens.probe/1", "/2" with a fusion weight, "/3" with
+// class-conditional conformal calibration).
 #pragma once
 
-#include "probe/conformal.h"
+#include "probe/calibration.h"
 #include "dataset/split.h"
 #include "vision/feature_table.h"
 
@@ -68,14 +69,6 @@ struct TrainingInfo {
     dataset::SplitProportions proportions;
 };
 
-struct Calibration {
-    ConformalParams params;
-    double alpha = 0.1;          // the default miscoverage of the candidate sets
-    std::vector<double> scores;  // the calibration rows' scores, ascending
-
-    double q_hat(double level) const;  // conformal_quantile(scores, level)
-};
-
 // The log-linear fusion weight (probe/fusion.h) chosen on validation images for one
 // VLM side: it is only meaningful with that model and strategy.
 struct Fusion {
@@ -110,10 +103,15 @@ struct Probe {
     void validate() const;  // shapes agree; throws Error(InvalidInput)
 };
 
-// A probe without a fusion weight is written as /1, so that readers of /1 keep reading
-// it; /2 is /1 plus the `fusion` field, which a reader of /1 would silently ignore.
+// A probe is written in the oldest format that holds it, so that older readers keep reading
+// it: /1; /2 is /1 plus the `fusion` field, which a reader of /1 would silently ignore; /3 is
+// /2 (fusion optional) with class-conditional calibration (`calibration.per_class`), which a
+// reader of /1 or /2 would silently take for marginal. The calibration's other additions
+// (the lac score, randomised scores) are refused by older readers, or change no set (the
+// calibration rows, the seed), so they need no new format.
 inline constexpr std::string_view kProbeFormatV1 = "dermlens.probe/1";
 inline constexpr std::string_view kProbeFormatV2 = "dermlens.probe/2";
+inline constexpr std::string_view kProbeFormatV3 = "dermlens.probe/3";
 
 void save_probe(const Probe & probe, const std::filesystem::path & path);
 // Throws Error(InvalidInput) naming the file and the field for anything malformed.

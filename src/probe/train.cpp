@@ -279,18 +279,14 @@ TrainReport train_probes(const vision::FeatureTable & table, const TrainParams &
             fit_linear_probe(probe, x, y, val_x, val_y, params, table_name);
         }
         if (!calib_rows.empty()) {
-            Calibration calibration;
-            calibration.params = params.conformal;
-            calibration.alpha = params.alpha;
-            calibration.scores = calibration_scores(probe.probabilities(select(table.features, calib_rows)),
-                                                    select(data.labels, calib_rows), params.conformal);
             try {
-                calibration.q_hat(params.alpha);
+                // The seed of the randomised scores' draws and of RAPS's held-apart rows: the probe's.
+                probe.calibration = calibrate(probe.probabilities(select(table.features, calib_rows)),
+                                              select(data.labels, calib_rows), params.conformal, params.alpha,
+                                              probe.training.seed);
             } catch (const Error & e) {
-                throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}', calib split: {}", table_name,
-                                                                 e.what()));
+                throw Error(e.kind(), fmt::format("features file '{}', calib split: {}", table_name, e.what()));
             }
-            probe.calibration = std::move(calibration);
         }
         probe.validate();
         SeedRun run{std::move(probe), std::nullopt};

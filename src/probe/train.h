@@ -3,6 +3,7 @@
 // calib split and evaluation on the test split (docs/probes.md).
 #pragma once
 
+#include "probe/calibration.h"
 #include "probe/evaluate.h"
 #include "probe/lbfgs.h"
 #include "probe/linear_head.h"
@@ -33,7 +34,7 @@ struct TrainParams {
     std::vector<float> lr_grid = default_learning_rates();
     LinearHeadParams linear;
 
-    ConformalParams conformal;
+    ConformalOptions conformal;  // score (default lac, docs/probes.md), RAPS's lambda and k_reg, per class
     double alpha = 0.1;        // calibrated miscoverage level (1 - alpha coverage)
     dataset::SplitProportions proportions;
 

@@ -396,12 +396,14 @@ TEST_F(CliEval, GapSetsTheZeroShotModelAgainstTheLinearProbe) {
     ASSERT_EQ(samples.size(), 3u * 2u * 2u);
     // The calibrated probe's conformal sets: coverage and size recomputed from the samples.
     std::map<long long, std::pair<double, double>> coverage_size;  // per seed, summed
+    std::map<long long, double> singletons;
     for (const json & sample : samples) {
         if (sample["config"]["method"] == "linear-probe") {
             const auto & set = sample["set"];
             auto & [covered, size] = coverage_size[sample["config"]["seed"]];
             covered += std::find(set.begin(), set.end(), sample["truth"]) != set.end() ? 1.0 / 3 : 0.0;
             size += static_cast<double>(set.size()) / 3;
+            singletons[sample["config"]["seed"]] += set.size() == 1 ? 1.0 / 3 : 0.0;
         }
     }
     const json summary = summary_of(out);
@@ -411,9 +413,15 @@ TEST_F(CliEval, GapSetsTheZeroShotModelAgainstTheLinearProbe) {
                 (coverage_size[0].first + coverage_size[1].first) / 2, 1e-12);
     EXPECT_NEAR(probe["metrics"]["mean_set_size"]["mean"].get<double>(),
                 (coverage_size[0].second + coverage_size[1].second) / 2, 1e-12);
+    EXPECT_NEAR(probe["metrics"]["singleton_share"]["mean"].get<double>(), (singletons[0] + singletons[1]) / 2, 1e-12);
+    EXPECT_TRUE(probe["metrics"].contains("median_set_size"));
+    EXPECT_TRUE(probe["metrics"].contains("worst_class_set_coverage"));
     EXPECT_FALSE(group_of(summary, {{"method", "zero-shot"}})["metrics"].contains("set_coverage"));
     expect_accuracy_matches_samples(summary, samples);
     const std::string report = read_text_file(out / "report.md");
+    EXPECT_THAT(report, HasSubstr("The probe's lac sets at its calibrated alpha"));
+    EXPECT_THAT(report, HasSubstr("| configuration | coverage | mean size | median size | 1-class sets | empty sets | "
+                                  "worst class | 1-class coverage |"));
     EXPECT_THAT(report, HasSubstr("| Dataset | #Class | #Train | #Test | Zero-shot ACC | Zero-shot F1 | Linear probe ACC | "
                                   "Linear probe F1 |"));
     EXPECT_THAT(report, HasSubstr("| isic9class | 9 | "));
@@ -865,6 +873,58 @@ TEST_F(CliEval, FairnessComparesTheGroupsOfEveryDemographicColumn) {
     EXPECT_THAT(report, HasSubstr("| Fitzpatrick skin type | fitzpatrick | 3 | "));
     EXPECT_THAT(report, HasSubstr("| age band | age | 5 | "));
     EXPECT_THAT(report, HasSubstr("![Accuracy per sex](fairness_sex.png)"));
+}
+
+// A probe strategy's conformal sets per skin type: the marginal set and the group-conditional
+// one (q_hat from the calib images of the image's own type), recomputed here from the calib
+// images' probabilities as the docs define them.
+TEST_F(CliEval, FairnessReportsConformalSetsPerGroup) {
+    const fs::path manifest = dir() / "fairness_sets.csv";
+    std::vector<fs::path> images;
+    for (const auto & folder : fs::directory_iterator(kIsic)) {
+        for (const auto & entry : fs::directory_iterator(folder.path())) images.push_back(entry.path());
+    }
+    std::sort(images.begin(), images.end());
+    {
+        std::ofstream csv(manifest);
+        csv << "image,label,split,fitzpatrick\n";
+        for (std::size_t i = 0; i < images.size(); ++i) {
+            const char * split = i % 4 == 0 ? "calib" : i % 4 == 1 ? "test" : "train";
+            csv << images[i].string() << "," << images[i].parent_path().filename().string() << "," << split << ","
+                << (i % 8 < 4 ? "1" : "5") << "\n";
+        }
+    }
+    const fs::path out = dir() / "fairness_sets";
+    const auto run = eval("fairness", out, {"--manifest", manifest.string(), "--label-set", "isic9class", "--seeds", "1",
+                                            "--strategy", "topk", "--shots", "2", "--limit", "8"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    const std::vector<json> samples = samples_of(out);
+    ASSERT_EQ(samples.size(), 8u);
+    std::map<std::string, std::pair<double, double>> covered;  // group -> (marginal, group-conditional) covered
+    for (const json & sample : samples) {
+        ASSERT_FALSE(sample.contains("error")) << sample.dump();
+        ASSERT_TRUE(sample["set"].is_array()) << sample.dump();
+        ASSERT_TRUE(sample["group_sets"]["skin_type"].is_array()) << sample.dump();
+        const auto in = [&](const json & set) { return std::find(set.begin(), set.end(), sample["truth"]) != set.end(); };
+        auto & [marginal, conditional] = covered[sample["groups"]["skin_type"].get<std::string>()];
+        marginal += in(sample["set"]) ? 1.0 : 0.0;
+        conditional += in(sample["group_sets"]["skin_type"]) ? 1.0 : 0.0;
+    }
+    const json summary = summary_of(out);
+    for (const auto & [group, counts] : covered) {
+        const json & metrics =
+            group_of(summary, {{"strategy", "topk"}, {"attribute", "skin_type"}, {"group", group}})["metrics"];
+        const double images_of_group = static_cast<double>(std::count_if(samples.begin(), samples.end(), [&](const json & s) {
+            return s["groups"]["skin_type"] == group;
+        }));
+        EXPECT_NEAR(metrics["set_coverage"]["mean"].get<double>(), counts.first / images_of_group, 1e-12) << group;
+        EXPECT_NEAR(metrics["group_set_coverage"]["mean"].get<double>(), counts.second / images_of_group, 1e-12) << group;
+        EXPECT_TRUE(metrics.contains("group_mean_set_size")) << group;
+    }
+    const std::string report = read_text_file(out / "report.md");
+    EXPECT_THAT(report, HasSubstr("### Conformal sets per group"));
+    EXPECT_THAT(report, HasSubstr("| Attribute | Group | Images | Coverage | Mean size | Group-conditional coverage | "
+                                  "Group-conditional mean size |"));
 }
 
 TEST_F(CliEval, FairnessRefusesAManifestWithoutDemographicColumns) {

@@ -70,6 +70,8 @@ TEST_F(CliProbe, TrainReportsEverySeedAndWritesTheProbe) {
     EXPECT_GT(report["test"]["accuracy"]["mean"].get<double>(), 0.7);
     EXPECT_GT(report["test"]["accuracy"]["std"].get<double>(), 0.0);
     EXPECT_GT(report["test"]["coverage"]["mean"].get<double>(), 0.7);
+    EXPECT_EQ(report["runs"][0]["calibration"]["score"], "lac");
+    EXPECT_EQ(report["runs"][0]["calibration"]["per_class"], false);
     const json file = json::parse(std::ifstream(path("p.probe")));
     EXPECT_EQ(file["format"], "dermlens.probe/1");
     EXPECT_EQ(file["training"]["seed"], 0);
@@ -84,6 +86,8 @@ TEST_F(CliProbe, TrainPrintsASummary) {
     EXPECT_THAT(result.out, HasSubstr("test split ("));
     EXPECT_THAT(result.out, HasSubstr("mean ± std over 2 seeds"));
     EXPECT_THAT(result.out, HasSubstr("conformal coverage, raps alpha 0.1 (%)"));
+    EXPECT_THAT(result.out, HasSubstr("conformal raps sets, alpha 0.1, "));
+    EXPECT_THAT(result.out, HasSubstr("held-apart rows)"));
 }
 
 TEST_F(CliProbe, EvalScoresTheSameTestRowsAsTraining) {
@@ -99,6 +103,74 @@ TEST_F(CliProbe, EvalScoresTheSameTestRowsAsTraining) {
     ASSERT_EQ(all.exit_code, 0) << all.err;
     EXPECT_THAT(all.out, HasSubstr("split all: 360 rows, 4 classes"));
     EXPECT_THAT(all.out, HasSubstr("ROC-AUC, macro one-vs-rest (%)"));
+}
+
+TEST_F(CliProbe, EvalReportsConformalSetsPerClassAndPerSize) {
+    ASSERT_EQ(trained_.exit_code, 0) << trained_.err;
+    const auto result = probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"), "--json"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json evaluation = json::parse(result.out)["evaluation"];
+    const json & c = evaluation["conformal"];
+    EXPECT_EQ(c["score"], "lac");  // the default
+    EXPECT_EQ(c["per_class"], false);
+    EXPECT_THAT(c["guarantee"].get<std::string>(), HasSubstr("marginal over images"));
+    const double rows = evaluation["rows"].get<double>();
+    double per_class_rows = 0.0, per_class_covered = 0.0, per_size_rows = 0.0, per_size_covered = 0.0,
+           per_size_classes = 0.0, singletons = 0.0;
+    ASSERT_EQ(c["per_class_sets"].size(), 4u);
+    for (const auto & [name, s] : c["per_class_sets"].items()) {
+        per_class_rows += s["rows"].get<double>();
+        per_class_covered += s["rows"].get<double>() * s["coverage"].get<double>();
+    }
+    for (const auto & s : c["by_set_size"]) {
+        per_size_rows += s["rows"].get<double>();
+        per_size_covered += s["rows"].get<double>() * s["coverage"].get<double>();
+        per_size_classes += s["rows"].get<double>() * s["size"].get<double>();
+        singletons += s["size"] == 1 ? s["rows"].get<double>() : 0.0;
+    }
+    // Per class and per size partition the rows: their counts add up to the overall figures.
+    EXPECT_EQ(per_class_rows, rows);
+    EXPECT_EQ(per_size_rows, rows);
+    EXPECT_NEAR(per_class_covered / rows, c["coverage"].get<double>(), 1e-12);
+    EXPECT_NEAR(per_size_covered / rows, c["coverage"].get<double>(), 1e-12);
+    EXPECT_NEAR(per_size_classes / rows, c["mean_set_size"].get<double>(), 1e-12);
+    EXPECT_NEAR(singletons / rows, c["singleton_share"].get<double>(), 1e-12);
+    EXPECT_EQ(c["empty_share"], 0.0);  // the default minimum of one class
+
+    const auto mondrian = probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"), "--score",
+                                 "aps", "--per-class", "--json"});
+    ASSERT_EQ(mondrian.exit_code, 0) << mondrian.err;
+    const json m = json::parse(mondrian.out)["evaluation"]["conformal"];
+    EXPECT_EQ(m["score"], "aps");
+    EXPECT_EQ(m["per_class"], true);
+    EXPECT_THAT(m["guarantee"].get<std::string>(), HasSubstr("for each class"));
+    const auto text = probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"), "--score", "raps",
+                             "--raps-lambda", "0.1", "--raps-k-reg", "1"});
+    ASSERT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("conformal coverage, raps alpha 0.1 (%)"));
+    EXPECT_THAT(text.out, HasSubstr("per set size:"));
+    EXPECT_THAT(text.out, HasSubstr("one-class conformal sets (%)"));
+    EXPECT_EQ(probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"), "--score", "thr"}).exit_code,
+              2);
+    const auto grouped = probe({"eval", "--probe", path("p.probe"), "--features", path("features.csv"),
+                                "--group-column", "fitzpatrick"});
+    EXPECT_EQ(grouped.exit_code, 2);
+    EXPECT_THAT(grouped.err, HasSubstr("--group-column 'fitzpatrick' reads the manifest's column: give --manifest"));
+}
+
+TEST_F(CliProbe, PerClassTrainingWarnsOfClassesWithTooFewCalibrationRows) {
+    // At alpha 0.05 a class needs 19 calibration rows; the generated calib split has fewer per class.
+    const auto result = probe({"train", "--features", path("features.csv"), "--seeds", "1", "--per-class", "--alpha",
+                               "0.05", "--out", path("mondrian.probe")});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    EXPECT_THAT(result.err, HasSubstr("fewer than 19 calibration rows"));
+    EXPECT_THAT(result.err, HasSubstr("their sets always hold them"));
+    EXPECT_EQ(json::parse(std::ifstream(path("mondrian.probe")))["format"], "dermlens.probe/3");
+    const auto predict = probe({"predict", "--probe", path("mondrian.probe"), "--features", path("features.csv"),
+                                "--candidates", "conformal", "--json"});
+    ASSERT_EQ(predict.exit_code, 0) << predict.err;
+    EXPECT_THAT(predict.err, HasSubstr("fewer than 19 calibration rows"));
+    EXPECT_EQ(json::parse(predict.out)["candidates"]["per_class"], true);
 }
 
 TEST_F(CliProbe, PredictListsCandidates) {

@@ -231,4 +231,36 @@ TEST(Metrics, SetsAndSummaries) {
     EXPECT_DOUBLE_EQ(mean_std({4.0}).std, 0.0);
 }
 
+TEST(Metrics, SetStatisticsOverallPerClassAndPerSize) {
+    // Truth 1, 0, 0, 2 with sets of sizes 2, 1, 3, 0: covered, missed, covered, missed.
+    const std::vector<int> truth{1, 0, 0, 2};
+    const std::vector<std::vector<std::size_t>> sets = {{0, 1}, {2}, {1, 2, 0}, {}};
+    const SetStatistics all = set_statistics(truth, sets);
+    EXPECT_EQ(all.rows, 4u);
+    EXPECT_DOUBLE_EQ(all.coverage, 0.5);
+    EXPECT_DOUBLE_EQ(all.mean_size, 1.5);
+    EXPECT_DOUBLE_EQ(all.median_size, 1.5);  // sizes 0 1 2 3: the mean of the middle two
+    EXPECT_DOUBLE_EQ(all.empty_share, 0.25);
+    EXPECT_DOUBLE_EQ(all.singleton_share, 0.25);
+    EXPECT_DOUBLE_EQ(set_statistics({0, 0, 0}, {{0}, {0, 1, 2}, {1, 2}}).median_size, 2.0);
+    const auto per_class = set_statistics_per_class(truth, sets, 4);
+    EXPECT_EQ(per_class[0].rows, 2u);
+    EXPECT_DOUBLE_EQ(per_class[0].coverage, 0.5);
+    EXPECT_DOUBLE_EQ(per_class[0].mean_size, 2.0);
+    EXPECT_DOUBLE_EQ(per_class[1].coverage, 1.0);
+    EXPECT_DOUBLE_EQ(per_class[2].coverage, 0.0);
+    EXPECT_EQ(per_class[3].rows, 0u);
+    EXPECT_TRUE(std::isnan(per_class[3].coverage));
+    const auto by_size = coverage_by_set_size(truth, sets);
+    ASSERT_EQ(by_size.size(), 4u);
+    EXPECT_EQ(by_size[0].size, 0u);
+    EXPECT_DOUBLE_EQ(by_size[0].coverage, 0.0);
+    EXPECT_EQ(by_size[1].size, 1u);
+    EXPECT_DOUBLE_EQ(by_size[1].coverage, 0.0);
+    EXPECT_EQ(by_size[3].size, 3u);
+    EXPECT_DOUBLE_EQ(by_size[3].coverage, 1.0);
+    EXPECT_THROW(set_statistics_per_class(truth, sets, 2), dermlens::Error);  // class 2 of 2
+    EXPECT_THROW(set_statistics({1}, sets), dermlens::Error);
+}
+
 }  // namespace

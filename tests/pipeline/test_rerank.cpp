@@ -10,6 +10,7 @@
 #include "model/testmodel.h"
 #include "model/vlm.h"
 #include "pipeline/rerank.h"
+#include "pipeline/rerank_report.h"
 #include "probe/fusion.h"
 #include "support/temp_dir.h"
 #include "vision/encoder_identity.h"
@@ -165,8 +166,22 @@ TEST_P(Rerank, TopKOffersTheProbesMostLikelyClassesInOrder) {
     for (std::size_t i = 0; i < 3; ++i) {
         EXPECT_EQ(result.candidates[i].label, kIsicLabels[order[i]]);
     }
+    EXPECT_FALSE(result.conformal.has_value());
+    EXPECT_TRUE(dermlens::pipeline::to_json(result)["conformal_set"].is_null());
     params.candidates.mode = dermlens::probe::CandidateMode::Conformal;
-    EXPECT_GE(run(params, &probe_).candidates.size(), 2u);
+    const RerankResult conformal = run(params, &probe_);
+    EXPECT_GE(conformal.candidates.size(), 2u);
+    // The report states what the set promises: the probe's score, alpha, marginal calibration.
+    ASSERT_TRUE(conformal.conformal.has_value());
+    const auto reported = dermlens::pipeline::to_json(conformal)["conformal_set"];
+    EXPECT_EQ(reported["score"], "lac");
+    EXPECT_EQ(reported["alpha"], 0.1);
+    EXPECT_EQ(reported["calibration"], "marginal");
+    EXPECT_EQ(reported["calibration_rows"], 50);
+    EXPECT_EQ(reported["coverage"], 1.0 - 0.1);
+    EXPECT_LE(reported["set_size"].get<std::size_t>(), conformal.candidates.size());
+    EXPECT_NE(dermlens::pipeline::to_text(conformal).find("P(true class in set) >= 0.9, marginal over images"),
+              std::string::npos);
 }
 
 TEST_P(Rerank, FusedProbabilitiesFollowTheStoredWeight) {

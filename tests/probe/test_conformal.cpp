@@ -1,54 +1,84 @@
-// Split-conformal sets: the APS / RAPS scores, the finite-sample quantile, set
-// construction, and coverage over many random calibration/test splits.
-//
-// The coverage check. With n calibration rows, k = ceil((n + 1)(1 - alpha)), and
-// distinct scores, the number K of covered rows among m test rows drawn with them
-// by a random split of exchangeable rows follows BetaBinomial(m, k, n + 1 - k)
-// exactly (a negative hypergeometric count; Angelopoulos & Bates, "A gentle
-// introduction to conformal prediction", section 3.2, and Vovk 2012). Its mean is
-// k / (n + 1), between 1 - alpha and 1 - alpha + 1/(n + 1). So the test asserts:
-//  1. the mean coverage over the splits is within 0.02 of 1 - alpha (the issue's bound)
-//     and, sharper, within 4 standard errors of k / (n + 1);
-//  2. no split's coverage is below the 1e-6 quantile of that beta-binomial — the
-//     finite-sample bound for one split: under the theory, the chance that any of the
-//     splits falls below it is at most splits x 1e-6.
+// Split-conformal sets: the LAC / APS / RAPS scores on hand-computed rows, the uniform
+// draws, the finite-sample quantile and its minimum, set construction within size limits,
+// class-conditional thresholds, RAPS's held-apart choice of lambda and k_reg, and the
+// group-conditional quantiles. (Coverage over random splits: test_conformal_coverage.cpp;
+// equality with a NumPy reference: test_conformal_reference.cpp.)
 #include "dermlens/error.h"
+#include "probe/calibration.h"
 #include "probe/conformal.h"
-#include "probe/logreg.h"
-#include "metrics/metrics.h"
-#include "common/random.h"
-#include "synthetic.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
 
 #include <cmath>
+#include <limits>
 #include <numeric>
 
 namespace {
 
 using namespace dermlens::probe;
-using dermlens::shuffle;
-namespace metrics = dermlens::metrics;
-using dermlens::test::gaussian_classes;
 using testing::ElementsAre;
 
-TEST(Conformal, ApsScoreIsTheMassRankedAtOrAboveTheClass) {
-    const Eigen::RowVectorXd p{{0.1, 0.5, 0.3, 0.1}};
-    const ConformalParams aps;
-    EXPECT_DOUBLE_EQ(conformal_score(p, 1, aps), 0.5);
-    EXPECT_DOUBLE_EQ(conformal_score(p, 2, aps), 0.8);
-    EXPECT_DOUBLE_EQ(conformal_score(p, 0, aps), 0.9);  // equal probabilities keep class order: 0 before 3
-    EXPECT_DOUBLE_EQ(conformal_score(p, 3, aps), 1.0);
+const Eigen::RowVectorXd kRow{{0.1, 0.5, 0.3, 0.1}};  // ranked 1, 2, 0, 3
+
+std::vector<double> all(double q) {
+    return std::vector<double>(4, q);
+}
+
+TEST(Conformal, ScoreNamesRoundTrip) {
+    for (const char * name : {"lac", "aps", "raps", "aps-plain", "raps-plain"}) {
+        EXPECT_EQ(conformal_score_name(parse_conformal_score(name)), name);
+    }
+    EXPECT_TRUE(parse_conformal_score("aps").randomized);
+    EXPECT_FALSE(parse_conformal_score("aps-plain").randomized);
+    EXPECT_EQ(ConformalParams{}.score, ConformalScore::Lac);  // the default (docs/probes.md)
+    EXPECT_THROW(parse_conformal_score("thr"), dermlens::Error);
+    EXPECT_THROW((ConformalParams{ConformalScore::Lac, true, 0.0, 0}.validate()), dermlens::Error);
+}
+
+TEST(Conformal, LacScoreIsOneMinusTheClassProbability) {
+    const ConformalParams lac;
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 1, lac, 0.3), 0.5);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 2, lac, 0.3), 0.7);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 3, lac, 0.3), 0.9);
+}
+
+TEST(Conformal, ApsScoreIsTheMassAboveThePlusAShareOfItsOwn) {
+    const ConformalParams plain = parse_conformal_score("aps-plain");
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 1, plain, 0.25), 0.5);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 2, plain, 0.25), 0.8);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 0, plain, 0.25), 0.9);  // equal probabilities keep class order: 0 before 3
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 3, plain, 0.25), 1.0);
+    const ConformalParams aps = parse_conformal_score("aps");
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 1, aps, 0.25), 0.125);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 2, aps, 0.25), 0.5 + 0.075);
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 3, aps, 0.0), 0.9);
 }
 
 TEST(Conformal, RapsPenalisesRanksBeyondKReg) {
-    const Eigen::RowVectorXd p{{0.1, 0.5, 0.3, 0.1}};
-    const ConformalParams raps{ConformalScore::Raps, 0.2, 1};
-    EXPECT_DOUBLE_EQ(conformal_score(p, 1, raps), 0.5);        // rank 1
-    EXPECT_DOUBLE_EQ(conformal_score(p, 2, raps), 0.8 + 0.2);  // rank 2
-    EXPECT_DOUBLE_EQ(conformal_score(p, 3, raps), 1.0 + 0.6);  // rank 4
-    EXPECT_THROW((ConformalParams{ConformalScore::Raps, -1.0, 0}.validate()), dermlens::Error);
+    const ConformalParams raps{ConformalScore::Raps, false, 0.2, 1};
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 1, raps, 0.5), 0.5);        // rank 1
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 2, raps, 0.5), 0.8 + 0.2);  // rank 2
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 3, raps, 0.5), 1.0 + 0.6);  // rank 4
+    const ConformalParams randomized{ConformalScore::Raps, true, 0.2, 1};
+    EXPECT_DOUBLE_EQ(conformal_score(kRow, 2, randomized, 0.5), 0.5 + 0.15 + 0.2);
+    EXPECT_THROW((ConformalParams{ConformalScore::Raps, true, -1.0, 0}.validate()), dermlens::Error);
+}
+
+TEST(Conformal, UniformDrawsAreFixedAndSpreadOverTheUnitInterval) {
+    EXPECT_EQ(uniform_draw(7, 3), uniform_draw(7, 3));
+    EXPECT_NE(uniform_draw(7, 3), uniform_draw(8, 3));
+    double sum = 0.0;
+    std::size_t below_tenth = 0;
+    for (std::size_t i = 0; i < 20000; ++i) {
+        const double u = uniform_draw(1, i);
+        ASSERT_GE(u, 0.0);
+        ASSERT_LT(u, 1.0);
+        sum += u;
+        below_tenth += u < 0.1 ? 1 : 0;
+    }
+    EXPECT_NEAR(sum / 20000, 0.5, 0.01);  // s.e. 0.002
+    EXPECT_NEAR(static_cast<double>(below_tenth) / 20000, 0.1, 0.007);  // s.e. 0.0021
 }
 
 TEST(Conformal, QuantileIsTheCeilNPlusOneOrderStatistic) {
@@ -57,120 +87,129 @@ TEST(Conformal, QuantileIsTheCeilNPlusOneOrderStatistic) {
     EXPECT_EQ(conformal_quantile(scores, 0.1), 90.0);   // ceil(100 * 0.9) = 90
     EXPECT_EQ(conformal_quantile(scores, 0.05), 95.0);  // ceil(100 * 0.95) = 95
     EXPECT_EQ(conformal_quantile(scores, 0.5), 50.0);
-    const std::vector<double> few = {0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8};
-    EXPECT_THROW(conformal_quantile(few, 0.1), dermlens::Error);  // 9 rows needed for alpha 0.1
-    EXPECT_NO_THROW(conformal_quantile({0.1, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9}, 0.1));
+    // ceil(1 / alpha) - 1 rows are the fewest with a finite quantile.
+    EXPECT_EQ(minimum_calibration_rows(0.1), 9u);
+    EXPECT_EQ(minimum_calibration_rows(0.05), 19u);
+    EXPECT_EQ(minimum_calibration_rows(0.2), 4u);
+    EXPECT_EQ(minimum_calibration_rows(0.3), 3u);  // ceil(3.33) - 1: n = 3 gives ceil(4 * 0.7) = 3
+    for (const double alpha : {0.05, 0.1, 0.2, 0.3}) {
+        const std::size_t n = minimum_calibration_rows(alpha);
+        EXPECT_NO_THROW(conformal_quantile(std::vector<double>(n, 0.5), alpha)) << alpha;
+        EXPECT_THROW(conformal_quantile(std::vector<double>(n - 1, 0.5), alpha), dermlens::Error) << alpha;
+    }
     EXPECT_THROW(conformal_quantile(scores, 0.0), dermlens::Error);
 }
 
 TEST(Conformal, SetIsTheRankedPrefixWithinTheSizeLimits) {
-    const Eigen::RowVectorXd p{{0.1, 0.5, 0.3, 0.1}};
-    const ConformalParams aps;
-    EXPECT_THAT(prediction_set(p, 0.85, aps, 1, 0), ElementsAre(1u, 2u));
-    EXPECT_THAT(prediction_set(p, conformal_score(p, 2, aps), aps, 1, 0), ElementsAre(1u, 2u));  // score == q_hat: in
-    EXPECT_THAT(prediction_set(p, 0.3, aps, 0, 0), ElementsAre());         // empty without a minimum
-    EXPECT_THAT(prediction_set(p, 0.3, aps, 1, 0), ElementsAre(1u));
-    EXPECT_THAT(prediction_set(p, 0.3, aps, 3, 0), ElementsAre(1u, 2u, 0u));
-    EXPECT_THAT(prediction_set(p, 1.0, aps, 1, 2), ElementsAre(1u, 2u));
-    EXPECT_THAT(prediction_set(p, 1.0, aps, 1, 0), ElementsAre(1u, 2u, 0u, 3u));
-    EXPECT_THAT(prediction_set(p, 1.0, aps, 9, 0), ElementsAre(1u, 2u, 0u, 3u));
-    const ConformalParams raps{ConformalScore::Raps, 0.5, 1};
-    EXPECT_THAT(prediction_set(p, 0.99, raps, 1, 0), ElementsAre(1u));  // rank 2 costs 0.8 + 0.5
+    const ConformalParams aps = parse_conformal_score("aps-plain");
+    EXPECT_THAT(prediction_set(kRow, all(0.85), aps, 1.0, 1, 0), ElementsAre(1u, 2u));
+    EXPECT_THAT(prediction_set(kRow, all(0.8), aps, 1.0, 1, 0), ElementsAre(1u, 2u));  // score == q_hat: in
+    EXPECT_THAT(prediction_set(kRow, all(0.3), aps, 1.0, 0, 0), ElementsAre());         // empty without a minimum
+    EXPECT_THAT(prediction_set(kRow, all(0.3), aps, 1.0, 1, 0), ElementsAre(1u));
+    EXPECT_THAT(prediction_set(kRow, all(0.3), aps, 1.0, 3, 0), ElementsAre(1u, 2u, 0u));
+    EXPECT_THAT(prediction_set(kRow, all(1.0), aps, 1.0, 1, 2), ElementsAre(1u, 2u));
+    EXPECT_THAT(prediction_set(kRow, all(1.0), aps, 1.0, 9, 0), ElementsAre(1u, 2u, 0u, 3u));
+    const ConformalParams raps{ConformalScore::Raps, false, 0.5, 1};
+    EXPECT_THAT(prediction_set(kRow, all(0.99), raps, 1.0, 1, 0), ElementsAre(1u));  // rank 2 costs 0.8 + 0.5
+    const ConformalParams lac;
+    EXPECT_THAT(prediction_set(kRow, all(0.75), lac, 0.0, 0, 0), ElementsAre(1u, 2u));  // p >= 0.25
+    // A randomised set: u = 0.1 lets the first class in at q_hat 0.05 (0.1 * 0.5), not at 0.04.
+    EXPECT_THAT(prediction_set(kRow, all(0.05), parse_conformal_score("aps"), 0.1, 0, 0), ElementsAre(1u));
+    EXPECT_THAT(prediction_set(kRow, all(0.04), parse_conformal_score("aps"), 0.1, 0, 0), ElementsAre());
 }
 
-// log P(K = j) of BetaBinomial(m, a, b).
-double log_beta_binomial(std::size_t j, std::size_t m, double a, double b) {
-    const auto lbeta = [](double x, double y) { return std::lgamma(x) + std::lgamma(y) - std::lgamma(x + y); };
-    const double jj = static_cast<double>(j);
-    const double mm = static_cast<double>(m);
-    return std::lgamma(mm + 1) - std::lgamma(jj + 1) - std::lgamma(mm - jj + 1) + lbeta(jj + a, mm - jj + b) -
-           lbeta(a, b);
+TEST(Conformal, ClassThresholdsNeedNotMakeAPrefix) {
+    const ConformalParams lac;
+    // Class 2 (p 0.3, score 0.7) is held to 0.6 while class 0 (score 0.9) is allowed 0.95.
+    const std::vector<double> thresholds{0.95, 0.6, 0.6, 0.0};
+    EXPECT_THAT(prediction_set(kRow, thresholds, lac, 0.0, 0, 0), ElementsAre(1u, 0u));
+    EXPECT_THAT(prediction_set(kRow, thresholds, lac, 0.0, 3, 0), ElementsAre(1u, 2u, 0u));  // the likeliest missing fill up
+    EXPECT_THAT(prediction_set(kRow, thresholds, lac, 0.0, 0, 1), ElementsAre(1u));
+    EXPECT_THROW(prediction_set(kRow, {0.5}, lac, 0.0, 0, 0), dermlens::Error);
 }
 
-// The smallest j with P(K <= j) >= delta.
-std::size_t beta_binomial_lower_quantile(std::size_t m, double a, double b, double delta) {
-    double cdf = 0.0;
-    for (std::size_t j = 0; j <= m; ++j) {
-        cdf += std::exp(log_beta_binomial(j, m, a, b));
-        if (cdf >= delta) {
-            return j;
-        }
+TEST(Calibration, MondrianTakesAQuantilePerClassAndWarnsOfSmallClasses) {
+    // 12 rows of class 0 and 3 of class 1, LAC scores 1 - p.
+    Eigen::MatrixXd p(15, 2);
+    std::vector<int> labels;
+    for (int i = 0; i < 15; ++i) {
+        const double own = 0.5 + 0.03 * i;
+        const int label = i < 12 ? 0 : 1;
+        p(i, label) = own;
+        p(i, 1 - label) = 1.0 - own;
+        labels.push_back(label);
     }
-    return m;
+    ConformalOptions options;
+    options.per_class = true;
+    const Calibration calibration = calibrate(p, labels, options, 0.1, 0);
+    EXPECT_THAT(calibration.rows_per_class(2), ElementsAre(12u, 3u));
+    EXPECT_THAT(calibration.undercalibrated_classes(0.1, 2), ElementsAre(1u));
+    const std::vector<double> thresholds = calibration.thresholds(0.1, 2);
+    // Class 0: scores 1 - (0.5 + 0.03 i), i < 12; the ceil(13 * 0.9) = 12th smallest is the largest, i = 0.
+    EXPECT_NEAR(thresholds[0], 0.5, 1e-12);
+    EXPECT_TRUE(std::isinf(thresholds[1]));  // 3 < 9 rows: always in the set
+    EXPECT_THAT(calibration.undercalibrated_classes(0.25, 2), ElementsAre());  // 3 rows suffice at alpha 0.25
+    options.per_class = false;
+    EXPECT_THAT(calibrate(p, labels, options, 0.1, 0).undercalibrated_classes(0.1, 2), ElementsAre());
 }
 
-struct CoverageRun {
-    double mean_coverage = 0.0;
-    std::size_t min_covered = 0;
-    double mean_size = 0.0;
-};
-
-TEST(Conformal, CoversOneMinusAlphaOverRandomSplits) {
-    // A fixed model (fit on its own rows) scores a pool of exchangeable rows; each split
-    // draws n calibration rows from the pool at random and tests on the other m.
-    const std::size_t k = 5;
-    const auto fit_data = gaussian_classes(400, 12, k, 0.45, 100);
-    const LinearModel model = fit_logreg(fit_data.features.cast<double>(), fit_data.classes, k, 1.0).model;
-    const auto pool = gaussian_classes(400 + 2000, 12, k, 0.45, 100);  // same means; rows 400.. are new
-    const Eigen::MatrixXd proba = model.probabilities(pool.features.bottomRows(2000).cast<double>());
-    const std::vector<int> truth(pool.classes.end() - 2000, pool.classes.end());
-    const std::size_t n = 500;
-    const std::size_t m = 1500;
-    const std::size_t splits = 250;
-    std::printf("pool accuracy %.3f\n", metrics::accuracy(truth, metrics::argmax_rows(proba)));
-    for (const ConformalParams params : {ConformalParams{}, ConformalParams{ConformalScore::Raps, 0.01, 2}}) {
-        for (const double alpha : {0.05, 0.1, 0.2}) {
-            std::mt19937_64 rng(2024);
-            std::vector<std::size_t> order(truth.size());
-            std::iota(order.begin(), order.end(), std::size_t{0});
-            std::vector<double> coverages;
-            std::size_t min_covered = m;
-            double total_size = 0.0;
-            for (std::size_t s = 0; s < splits; ++s) {
-                shuffle(order, rng);
-                std::vector<double> scores;
-                for (std::size_t i = 0; i < n; ++i) {
-                    scores.push_back(conformal_score(proba.row(static_cast<Eigen::Index>(order[i])),
-                                                     static_cast<std::size_t>(truth[order[i]]), params));
-                }
-                std::sort(scores.begin(), scores.end());
-                const double q_hat = conformal_quantile(scores, alpha);
-                std::size_t covered = 0;
-                for (std::size_t i = n; i < n + m; ++i) {
-                    const auto set = prediction_set(proba.row(static_cast<Eigen::Index>(order[i])), q_hat, params, 0, 0);
-                    covered += std::find(set.begin(), set.end(), static_cast<std::size_t>(truth[order[i]])) != set.end();
-                    total_size += static_cast<double>(set.size());
-                }
-                coverages.push_back(static_cast<double>(covered) / static_cast<double>(m));
-                min_covered = std::min(min_covered, covered);
-            }
-            const double kk = std::ceil(static_cast<double>(n + 1) * (1.0 - alpha) - 1e-9);
-            const double a = kk;
-            const double b = static_cast<double>(n + 1) - kk;
-            const double expected = a / (a + b);
-            // Variance of K / m for BetaBinomial(m, a, b).
-            const double mm = static_cast<double>(m);
-            const double variance = expected * (1 - expected) * (a + b + mm) / ((a + b + 1) * mm);
-            const double standard_error = std::sqrt(variance / static_cast<double>(splits));
-            const metrics::MeanStd coverage = metrics::mean_std(coverages);
-            const std::size_t bound = beta_binomial_lower_quantile(m, a, b, 1e-6);
-            std::printf("%s alpha %.2f: mean coverage %.4f (theory %.4f, s.e. %.4f), split std %.4f, lowest %.4f "
-                        "(bound %.4f), mean set size %.2f\n",
-                        conformal_score_name(params.score), alpha, coverage.mean, expected, standard_error,
-                        coverage.std, static_cast<double>(min_covered) / mm, static_cast<double>(bound) / mm,
-                        total_size / static_cast<double>(splits * m));
-            EXPECT_NEAR(coverage.mean, 1.0 - alpha, 0.02) << alpha;
-            EXPECT_NEAR(coverage.mean, expected, 4.0 * standard_error) << alpha;
-            EXPECT_GE(min_covered, bound) << alpha;
-        }
+TEST(Calibration, RapsChoosesLambdaAndKRegOnHeldApartRows) {
+    Eigen::MatrixXd p(100, 3);
+    std::vector<int> labels;
+    for (int i = 0; i < 100; ++i) {
+        p.row(i) << 0.7, 0.2, 0.1;
+        labels.push_back(i % 10 == 0 ? 2 : i % 5 == 0 ? 1 : 0);
     }
+    ConformalOptions options;
+    options.params = parse_conformal_score("raps");
+    const Calibration tuned = calibrate(p, labels, options, 0.1, 5);
+    ASSERT_TRUE(tuned.tuning.has_value());
+    EXPECT_EQ(tuned.tuning->rows, 30u);
+    EXPECT_EQ(raps_tuning_rows(100, 5).size(), 30u);
+    EXPECT_EQ(tuned.labels.size(), 70u);  // the quantile's rows: the rest
+    EXPECT_TRUE(tuned.tuning->k_reg_chosen && tuned.tuning->lambda_chosen);
+    EXPECT_EQ(tuned.tuning->mean_sizes.size(), raps_lambda_grid().size());
+    options.lambda = 0.3;
+    options.k_reg = 2;
+    const Calibration given = calibrate(p, labels, options, 0.1, 5);
+    EXPECT_FALSE(given.tuning.has_value());
+    EXPECT_EQ(given.params, (ConformalParams{ConformalScore::Raps, true, 0.3, 2}));
+    EXPECT_EQ(given.labels.size(), 100u);
+    options.params = parse_conformal_score("lac");
+    EXPECT_THROW(options.validate(), dermlens::Error);  // lambda belongs to raps
+    ConformalOptions raps;
+    raps.params = parse_conformal_score("raps");
+    EXPECT_THROW(calibrate(p.topRows(20), std::vector<int>(labels.begin(), labels.begin() + 20), raps, 0.1, 5),
+                 dermlens::Error);  // 6 held apart: too few for alpha 0.1
 }
 
-TEST(Conformal, CalibrationScoresAreSorted) {
-    const Eigen::MatrixXd p{{0.7, 0.3}, {0.4, 0.6}, {0.5, 0.5}};
-    const auto scores = calibration_scores(p, {1, 1, 0}, {});
-    EXPECT_THAT(scores, ElementsAre(testing::DoubleEq(0.5), testing::DoubleEq(0.6), testing::DoubleEq(1.0)));
-    EXPECT_THROW(calibration_scores(p, {1, 1}, {}), dermlens::Error);
+TEST(Calibration, RecalibrationNeedsTheRows) {
+    const Eigen::MatrixXd p{{0.7, 0.3}, {0.4, 0.6}, {0.5, 0.5}, {0.9, 0.1}, {0.2, 0.8}};
+    const std::vector<int> labels{0, 1, 0, 0, 1};
+    Calibration calibration = calibrate(p, labels, {}, 0.2, 0);
+    ConformalOptions aps;
+    aps.params = parse_conformal_score("aps");
+    EXPECT_EQ(recalibrate(calibration, aps).params.score, ConformalScore::Aps);
+    calibration.labels.clear();  // as read from an old probe file
+    calibration.probabilities.resize(0, 0);
+    EXPECT_THROW(recalibrate(calibration, aps), dermlens::Error);
+}
+
+TEST(Calibration, GroupQuantilesPerGroup) {
+    std::vector<double> scores;
+    std::vector<std::string> groups;
+    for (int i = 0; i < 20; ++i) {
+        scores.push_back(i);
+        groups.emplace_back(i < 10 ? "I-II" : "V-VI");
+    }
+    scores.push_back(100);
+    groups.emplace_back("III");
+    std::vector<std::string> too_few;
+    const auto q = group_quantiles(scores, groups, 0.1, &too_few);
+    EXPECT_EQ(q.at("I-II"), 9.0);    // ceil(11 * 0.9) = 10th of 0..9
+    EXPECT_EQ(q.at("V-VI"), 19.0);
+    EXPECT_TRUE(std::isinf(q.at("III")));
+    EXPECT_THAT(too_few, ElementsAre("III"));
 }
 
 }  // namespace

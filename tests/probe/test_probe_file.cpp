@@ -1,6 +1,8 @@
 // The probe file: round trip (with and without a fusion weight), refused features of
 // another encoder / dimension / label set, and malformed files.
 #include "dermlens/error.h"
+#include "metrics/metrics.h"
+#include "probe/candidates.h"
 #include "probe/evaluate.h"
 #include "probe/probe.h"
 #include "probe/train.h"
@@ -41,7 +43,9 @@ protected:
         params.method = method;
         params.seeds = 1;
         params.standardise = standardise;
-        params.conformal = {ConformalScore::Raps, 0.01, 2};
+        params.conformal.params = parse_conformal_score("raps");
+        params.conformal.lambda = 0.01;
+        params.conformal.k_reg = 2;
         params.label_set = "mini";
         return train_probes(table_, params, "t").runs[0].probe;
     }
@@ -193,10 +197,27 @@ TEST_F(ProbeFile, RefusesMalformedFiles) {
     }
     EXPECT_THAT(error_of([&] { load_probe(dir_ / "broken.probe"); }), HasSubstr("broken.probe': malformed JSON"));
     json edited = good;
-    edited["format"] = "dermlens.probe/3";
+    edited["format"] = "dermlens.probe/4";
     EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }),
-                HasSubstr("format is 'dermlens.probe/3', this dermlens reads 'dermlens.probe/1' and "
-                          "'dermlens.probe/2'"));
+                HasSubstr("format is 'dermlens.probe/4', this dermlens reads 'dermlens.probe/1', "
+                          "'dermlens.probe/2' and 'dermlens.probe/3'"));
+    edited = good;
+    edited["calibration"]["per_class"] = true;  // class-conditional sets read as marginal by a /1 reader
+    EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }),
+                HasSubstr("field 'calibration.per_class' needs format 'dermlens.probe/3'"));
+    edited = good;
+    edited["calibration"].erase("seed");
+    edited["calibration"]["randomized"] = true;
+    EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("needs the field 'calibration.seed'"));
+    edited = good;
+    edited["calibration"]["score"] = "thr";
+    EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("field 'calibration.score'"));
+    edited = good;
+    edited["calibration"]["labels"][0] = 7;
+    EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("calibration label"));
+    edited = good;
+    edited["calibration"]["probabilities"].erase(0);
+    EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("'calibration.probabilities' must be"));
     edited = good;
     edited.erase("bias");
     EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("edited.probe': no field 'bias'"));
@@ -213,6 +234,88 @@ TEST_F(ProbeFile, RefusesMalformedFiles) {
     edited = good;
     edited["dimension"] = "eight";
     EXPECT_THAT(error_of([&] { load_probe(write_json(edited)); }), HasSubstr("field 'dimension'"));
+}
+
+// A probe file from before issue 22: APS without randomisation, the scores only. It loads, gives
+// the sets it gave (the prefix of cumulative probability <= q_hat), keeps its alpha adjustable,
+// and refuses another score, which would need the calibration rows it does not have.
+TEST_F(ProbeFile, OldFilesKeepLoadingWithTheirSets) {
+    TrainParams params;
+    params.seeds = 1;
+    params.conformal.params = parse_conformal_score("aps-plain");
+    const Probe fresh = train_probes(table_, params, "t").runs[0].probe;
+    const fs::path path = dir_ / "new.probe";
+    save_probe(fresh, path);
+    json old = json::parse(std::ifstream(path));
+    for (const char * key : {"per_class", "seed", "labels", "probabilities"}) {
+        old["calibration"].erase(key);
+    }
+    const Probe loaded = load_probe(write_json(old));
+    EXPECT_FALSE(loaded.calibration->has_rows());
+    EXPECT_EQ(conformal_score_name(loaded.calibration->params), "aps-plain");
+    const Eigen::MatrixXd p = loaded.probabilities(table_.features.topRows(30));
+    CandidateParams conformal;
+    conformal.mode = CandidateMode::Conformal;
+    conformal.set.min_size = 0;
+    const double q_hat = loaded.calibration->q_hat(0.1);
+    const auto sets = candidate_sets(loaded, p, conformal);
+    EXPECT_EQ(sets, candidate_sets(fresh, p, conformal));
+    for (Eigen::Index i = 0; i < p.rows(); ++i) {
+        std::vector<std::size_t> expected;
+        double cumulative = 0.0;
+        for (const std::size_t c : dermlens::metrics::ranked_classes(p.row(i))) {
+            cumulative += p(i, static_cast<Eigen::Index>(c));
+            if (cumulative <= q_hat) {
+                expected.push_back(c);
+            }
+        }
+        EXPECT_EQ(sets[static_cast<std::size_t>(i)], expected) << i;
+    }
+    Probe recalibrated = loaded;
+    EXPECT_THAT(error_of([&] { recalibrate_probe(recalibrated, "old.probe", "lac", false); }),
+                HasSubstr("keeps no calibration rows"));
+    EXPECT_NO_THROW(recalibrate_probe(recalibrated, "old.probe", "aps-plain", false));  // what it has: nothing to do
+}
+
+TEST_F(ProbeFile, ClassConditionalCalibrationIsFormat3AndRoundTrips) {
+    TrainParams params;
+    params.seeds = 1;
+    params.conformal.params = parse_conformal_score("aps");
+    params.conformal.per_class = true;
+    const Probe probe = train_probes(table_, params, "t").runs[0].probe;
+    const fs::path path = dir_ / "mondrian.probe";
+    save_probe(probe, path);
+    EXPECT_EQ(json::parse(std::ifstream(path))["format"], "dermlens.probe/3");
+    const Probe loaded = load_probe(path);
+    ASSERT_TRUE(loaded.calibration->per_class);
+    EXPECT_EQ(loaded.calibration->labels, probe.calibration->labels);
+    EXPECT_EQ(loaded.calibration->probabilities, probe.calibration->probabilities);
+    EXPECT_EQ(loaded.calibration->seed, probe.calibration->seed);
+    EXPECT_EQ(loaded.calibration->thresholds(0.1, 3), probe.calibration->thresholds(0.1, 3));
+    const Eigen::MatrixXd p = loaded.probabilities(table_.features.topRows(30));
+    CandidateParams conformal;
+    conformal.mode = CandidateMode::Conformal;
+    EXPECT_EQ(candidate_sets(loaded, p, conformal), candidate_sets(probe, p, conformal));
+    EXPECT_THAT(set_guarantee(*loaded.calibration, 0.1), HasSubstr("for each class"));
+}
+
+TEST_F(ProbeFile, RecalibratesForAnotherScoreOnTheKeptRows) {
+    TrainParams params;
+    params.seeds = 1;
+    Probe probe = train_probes(table_, params, "t").runs[0].probe;
+    ASSERT_EQ(conformal_score_name(probe.calibration->params), "lac");  // the default
+    const std::vector<int> labels = probe.calibration->labels;
+    recalibrate_probe(probe, "p.probe", "aps", true);
+    EXPECT_EQ(conformal_score_name(probe.calibration->params), "aps");
+    EXPECT_TRUE(probe.calibration->per_class);
+    EXPECT_EQ(probe.calibration->labels, labels);  // the same rows
+    recalibrate_probe(probe, "p.probe", "raps", false);  // lambda and k_reg chosen on 30 % of them
+    ASSERT_TRUE(probe.calibration->tuning.has_value());
+    EXPECT_TRUE(probe.calibration->per_class);  // --per-class only adds: kept
+    Probe uncalibrated = probe;
+    uncalibrated.calibration.reset();
+    EXPECT_THAT(error_of([&] { recalibrate_probe(uncalibrated, "u.probe", "lac", false); }),
+                HasSubstr("probe 'u.probe' has no conformal calibration"));
 }
 
 TEST_F(ProbeFile, CandidatesAreTopKOrTheConformalSet) {

@@ -83,7 +83,9 @@ TEST(TrainProbes, UsesTheTablesSplitsAndStandardises) {
     params.c = 0.5;
     params.standardise = true;
     params.alpha = 0.2;
-    params.conformal = {ConformalScore::Raps, 0.05, 2};
+    params.conformal.params = parse_conformal_score("raps-plain");
+    params.conformal.lambda = 0.05;
+    params.conformal.k_reg = 2;
     const TrainReport report = train_probes(table, params, "synthetic");
     EXPECT_FALSE(report.split_generated);
     EXPECT_EQ(report.train_rows, 120u);
@@ -93,7 +95,7 @@ TEST(TrainProbes, UsesTheTablesSplitsAndStandardises) {
     EXPECT_EQ(probe.hyperparameters.c, 0.5);
     EXPECT_TRUE(probe.normalisation.standardise);
     EXPECT_EQ(probe.normalisation.mean.size(), 16);
-    EXPECT_EQ(probe.calibration->params, params.conformal);
+    EXPECT_EQ(probe.calibration->params, (ConformalParams{ConformalScore::Raps, false, 0.05, 2}));
     EXPECT_EQ(probe.calibration->alpha, 0.2);
 }
 

@@ -48,6 +48,8 @@ struct EvalOptions {
     std::size_t shots = 8;
     std::vector<std::size_t> shot_counts{1, 2, 4, 8, 16};
     std::size_t top_k = 5;
+    std::string conformal_score = "lac";
+    bool conformal_per_class = false;
     std::string strategy = "direct";
     std::size_t limit = 0;
     std::size_t bootstrap = 1000;
@@ -85,6 +87,8 @@ struct EvalOptions {
         params.shots = shots;
         params.shot_counts = shot_counts;
         params.top_k = top_k;
+        params.conformal_score = conformal_score;
+        params.conformal_per_class = conformal_per_class;
         params.strategy = strategy;
         params.style = pipeline::parse_style(style);
         params.schema = pipeline::parse_schema(schema);
@@ -220,6 +224,11 @@ void register_eval(CLI::App & root, std::vector<Command> & commands) {
         ->delimiter(',')
         ->capture_default_str();
     app->add_option("--top-k", options->top_k, "Candidates the probe proposes")->capture_default_str();
+    app->add_option("--score", options->conformal_score,
+                    "Conformal score of the probes' sets: lac, aps, raps, aps-plain (docs/probes.md)")
+        ->capture_default_str();
+    app->add_flag("--per-class", options->conformal_per_class,
+                  "Class-conditional (Mondrian) conformal sets: coverage >= 1 - alpha for every class");
     app->add_option("--strategy", options->strategy,
                     "granularity, fairness: the pipeline strategy scored (direct, in-context, describe-then-decide, "
                     "topk, combined; the last two on an --shots probe)")

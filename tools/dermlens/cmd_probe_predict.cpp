@@ -1,5 +1,5 @@
 // dermlens probe predict --probe P (--features F | --manifest M --mmproj P [--cache DB] [--kind K])
-//   [--top-k 5] [--candidates topk|conformal] [--alpha A]
+//   [--top-k 5] [--candidates topk|conformal] [--alpha A] [--score S] [--per-class]
 //   [--min-set 1] [--max-set 0] [--label-set NAME] [--json]
 // Class probabilities, the top k and the candidate list for the VLM, per image.
 #include "probe_options.h"
@@ -24,6 +24,7 @@ struct ProbePredictOptions {
     std::string candidates = "topk";
     std::size_t top_k = 5;
     probe::SetParams set;
+    ConformalChoice conformal;
     std::string label_set;
     bool json = false;
 
@@ -39,7 +40,7 @@ struct ProbePredictOptions {
 
 int run_predict(const ProbePredictOptions & options) {
     const probe::CandidateParams params = options.candidate_params();
-    const probe::Probe probe = probe::load_probe(options.probe);
+    probe::Probe probe = probe::load_probe(options.probe);
     if (!options.label_set.empty()) {
         probe::check_label_set(probe, options.probe, options.label_set);
     }
@@ -48,6 +49,10 @@ int run_predict(const ProbePredictOptions & options) {
                     fmt::format("probe '{}' has no conformal calibration (it was trained without calib rows): use "
                                 "--candidates topk",
                                 options.probe));
+    }
+    if (params.mode == probe::CandidateMode::Conformal) {
+        options.conformal.apply(probe, options.probe);
+        warn_undercalibrated(probe, params.set.alpha.value_or(probe.calibration->alpha));
     }
     const vision::FeatureTable table = options.source.load();
     probe::check_compatible(probe, options.probe, table, options.source.name());
@@ -62,7 +67,9 @@ int run_predict(const ProbePredictOptions & options) {
         settings["top_k"] = params.top_k;
     } else {
         const double alpha = params.set.alpha.value_or(probe.calibration->alpha);
-        settings["score"] = probe::conformal_score_name(probe.calibration->params.score);
+        settings["score"] = probe::conformal_score_name(probe.calibration->params);
+        settings["per_class"] = probe.calibration->per_class;
+        settings["guarantee"] = probe::set_guarantee(*probe.calibration, alpha);
         settings["alpha"] = alpha;
         settings["q_hat"] = probe.calibration->q_hat(alpha);
         settings["min_set"] = params.set.min_size;
@@ -101,10 +108,11 @@ int run_predict(const ProbePredictOptions & options) {
     if (params.mode == probe::CandidateMode::TopK) {
         fmt::print("candidates: the top {}\n", params.top_k);
     } else {
-        fmt::print("candidates: conformal {} set, alpha {} (q_hat {:.6g}), {} to {} classes\n",
+        fmt::print("candidates: conformal {} set, alpha {} (q_hat {:.6g}), {} to {} classes\n  guarantee: {}\n",
                    settings["score"].get<std::string>(), settings["alpha"].get<double>(),
                    settings["q_hat"].get<double>(), params.set.min_size,
-                   params.set.max_size == 0 ? std::string("any number of") : std::to_string(params.set.max_size));
+                   params.set.max_size == 0 ? std::string("any number of") : std::to_string(params.set.max_size),
+                   settings["guarantee"].get<std::string>());
     }
     for (std::size_t i = 0; i < table.size(); ++i) {
         std::vector<std::string> top_text;
@@ -135,6 +143,7 @@ void register_probe_predict(CLI::App & probe, std::vector<Command> & commands) {
                     "Candidate list: topk (the k most likely) or conformal (the calibrated set)")
         ->capture_default_str();
     add_set_options(*app, options->set);
+    add_conformal_options(*app, options->conformal, false);
     app->add_option("--label-set", options->label_set, "Refuse a probe of another knowledge-base label set");
     app->add_flag("--json", options->json, "Print JSON (docs/probes.md)");
     commands.push_back({app, [options] { return run_predict(*options); }});

@@ -1,6 +1,6 @@
 // dermlens probe train (--features F.csv|F.npy | --manifest M --mmproj P [--cache DB] [--kind K])
 //   [--shots 8] [--seed 0] [--seeds 5] [--method logreg|linear] [--C X] [--lr X] [--standardize]
-//   [--score aps|raps] [--alpha 0.1] [--label-set NAME] [--out P.probe] [--json] [--report FILE]
+//   [--score lac|aps|raps|aps-plain] [--per-class] [--raps-lambda X] [--raps-k-reg K] [--alpha 0.1] [--label-set NAME] [--out P.probe] [--json] [--report FILE]
 // Trains a probe per seed on k shots per class, calibrates its conformal sets on the calib
 // split, scores it on the test split and saves the first seed's probe.
 #include "probe_options.h"
@@ -32,9 +32,7 @@ struct ProbeTrainOptions {
     std::optional<double> c;
     std::optional<float> learning_rate;
     bool standardise = false;
-    std::string score = "aps";
-    double raps_lambda = 0.01;
-    std::size_t raps_k_reg = 5;
+    ConformalChoice conformal;
     double alpha = 0.1;
     std::string label_set;
     std::vector<std::string> kb_overlays;
@@ -52,11 +50,7 @@ struct ProbeTrainOptions {
         p.standardise = standardise;
         p.c = c;
         p.learning_rate = learning_rate;
-        p.conformal.score = probe::parse_conformal_score(score);
-        if (p.conformal.score == probe::ConformalScore::Raps) {
-            p.conformal.lambda = raps_lambda;
-            p.conformal.k_reg = raps_k_reg;
-        }
+        p.conformal = conformal.options();
         p.alpha = alpha;
         p.top_k = top_k;
         if (!label_set.empty()) {
@@ -100,6 +94,39 @@ ordered_json hyperparameters_json(const probe::Probe & probe) {
     return out;
 }
 
+// The calibration's score, level and rows, and what RAPS chose on its held-apart rows.
+ordered_json calibration_json(const probe::Probe & probe) {
+    if (!probe.calibration) {
+        return nullptr;
+    }
+    const probe::Calibration & c = *probe.calibration;
+    ordered_json out = {{"score", probe::conformal_score_name(c.params)},
+                        {"per_class", c.per_class},
+                        {"alpha", c.alpha},
+                        {"rows", c.scores.size()},
+                        {"q_hat", c.q_hat(c.alpha)}};
+    if (c.params.score == probe::ConformalScore::Raps) {
+        out["lambda"] = c.params.lambda;
+        out["k_reg"] = c.params.k_reg;
+        out["held_apart_rows"] = c.tuning ? c.tuning->rows : 0;
+    }
+    return out;
+}
+
+std::string calibration_text(const probe::Probe & probe) {
+    if (!probe.calibration) {
+        return "no calib rows: no conformal sets";
+    }
+    const probe::Calibration & c = *probe.calibration;
+    std::string raps;
+    if (c.params.score == probe::ConformalScore::Raps) {
+        raps = fmt::format(", lambda {:g}, k_reg {}{}", c.params.lambda, c.params.k_reg,
+                           c.tuning ? fmt::format(" (chosen on {} held-apart rows)", c.tuning->rows) : "");
+    }
+    return fmt::format("conformal {}{} sets, alpha {:g}, {} calibration rows{}", probe::conformal_score_name(c.params),
+                       c.per_class ? " class-conditional" : "", c.alpha, c.scores.size(), raps);
+}
+
 std::string hyperparameters_text(const probe::Probe & probe) {
     const auto & h = probe.hyperparameters;
     if (probe.method == probe::ProbeMethod::LogReg) {
@@ -125,6 +152,7 @@ int run_train(const ProbeTrainOptions & options) {
     const vision::FeatureTable table = options.source.load();
     const probe::TrainReport report = probe::train_probes(table, params, options.source.name());
     const probe::Probe & first = report.runs.front().probe;
+    warn_undercalibrated(first, params.alpha);
     if (!options.out.empty()) {
         probe::save_probe(first, options.out);
     }
@@ -134,7 +162,8 @@ int run_train(const ProbeTrainOptions & options) {
         runs.push_back({{"seed", run.probe.training.seed},
                         {"rows_per_class", run.probe.training.rows_per_class},
                         {"hyperparameters", hyperparameters_json(run.probe)},
-                        {"test", run.test ? evaluation_json(*run.test) : ordered_json(nullptr)}});
+                        {"calibration", calibration_json(run.probe)},
+                        {"test", run.test ? evaluation_json(*run.test, run.probe.classes) : ordered_json(nullptr)}});
         if (run.test) {
             tests.push_back(*run.test);
         }
@@ -174,7 +203,8 @@ int run_train(const ProbeTrainOptions & options) {
                report.split_generated ? fmt::format("made with seed {}", params.seed) : std::string("from the table"),
                report.train_rows, report.val_rows, report.calib_rows, report.test_rows);
     for (const auto & run : report.runs) {
-        fmt::print("seed {}: {}\n", run.probe.training.seed, hyperparameters_text(run.probe));
+        fmt::print("seed {}: {}; {}\n", run.probe.training.seed, hyperparameters_text(run.probe),
+                   calibration_text(run.probe));
         for (std::size_t c = 0; c < first.classes.size(); ++c) {
             if (params.shots != 0 && run.probe.training.rows_per_class[c] < params.shots) {
                 fmt::print(stderr, "dermlens: warning: seed {}: class '{}' has only {} training rows, fewer than {} "
@@ -219,11 +249,7 @@ void register_probe_train(CLI::App & probe, std::vector<Command> & commands) {
                                                     "3e-4, 3e-3");
     app->add_flag("--standardize", options->standardise, "Standardise each feature with the training rows' mean and "
                                                          "standard deviation (stored in the probe)");
-    app->add_option("--score", options->score, "Conformal score: aps or raps")->capture_default_str();
-    app->add_option("--raps-lambda", options->raps_lambda, "RAPS penalty per class beyond --raps-k-reg")
-        ->capture_default_str();
-    app->add_option("--raps-k-reg", options->raps_k_reg, "RAPS: classes ranked up to this are not penalised")
-        ->capture_default_str();
+    add_conformal_options(*app, options->conformal, true);
     app->add_option("--alpha", options->alpha, "Conformal miscoverage calibrated on the calib split")
         ->capture_default_str();
     app->add_option("--label-set", options->label_set,

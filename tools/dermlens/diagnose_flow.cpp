@@ -147,6 +147,9 @@ void DecisionOptions::validate() const {
     if (alpha && candidates != "conformal") {
         throw Error(ErrorKind::InvalidArgument, "--alpha only applies with --candidates conformal");
     }
+    if ((score || per_class) && candidates != "conformal") {
+        throw Error(ErrorKind::InvalidArgument, "--score and --per-class only apply with --candidates conformal");
+    }
     if (pipeline::strategy_parts(pipeline::parse_strategy(strategy)).probe_candidates && probe.empty()) {
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("--strategy {} takes its candidates from a probe: give --probe P.probe", strategy));
@@ -197,6 +200,11 @@ void add_decision_options(CLI::App & app, DecisionOptions & options, const std::
     app.add_option("--top-k", options.top_k, "--candidates topk: how many of the probe's classes")->capture_default_str();
     app.add_option("--alpha", options.alpha,
                    "--candidates conformal: miscoverage of the set (default: the probe's calibrated alpha)");
+    app.add_option("--score", options.score,
+                   "--candidates conformal: lac, aps, raps or aps-plain (default: the probe's; another recalibrates "
+                   "on its calibration rows, docs/probes.md)");
+    app.add_flag("--per-class", options.per_class,
+                 "--candidates conformal: class-conditional sets, coverage >= 1 - alpha for every class");
     app.add_flag("--not-sure", options.not_sure, "Offer a \"not sure\" option; choosing it abstains");
     app.add_option("--abstain-below", options.abstain_below,
                    "Abstain when the top candidate's fused probability is below this (0: never)")
@@ -336,6 +344,8 @@ EngineParams engine_params(const std::string & model, const std::string & mmproj
     params.model = model;
     params.mmproj = mmproj;
     params.probe = decision.probe;
+    params.conformal_score = decision.score.value_or("");
+    params.per_class_calibration = decision.per_class;
     params.embedding_cache = cache;
     params.kb_overlays.assign(classes.kb_overlays.begin(), classes.kb_overlays.end());
     params.capture_attention = capture_attention;

@@ -52,6 +52,8 @@ struct DecisionOptions {
     std::string candidates = "topk";
     std::size_t top_k = 5;
     std::optional<double> alpha;
+    std::optional<std::string> score;  // --candidates conformal: recalibrate the probe for this score
+    bool per_class = false;            // ... or for class-conditional sets
     bool not_sure = false;
     double abstain_below = 0.0;
     bool shuffle_options = false;

@@ -6,11 +6,13 @@
 #include "commands.h"
 
 #include "metrics/metrics.h"
+#include "probe/candidates.h"
 #include "probe/evaluate.h"
 #include "vision/feature_table.h"
 
 #include <nlohmann/json.hpp>
 
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -39,11 +41,29 @@ void add_feature_source_options(CLI::App & app, FeatureSource & source, const st
 // --alpha, --min-set, --max-set
 void add_set_options(CLI::App & app, probe::SetParams & set);
 
-nlohmann::ordered_json evaluation_json(const probe::Evaluation & evaluation);
+// --score, --per-class, --raps-lambda, --raps-k-reg: how conformal sets are calibrated.
+struct ConformalChoice {
+    std::optional<std::string> score;  // train: default lac; predict/eval: default the probe's
+    bool per_class = false;
+    std::optional<double> lambda;
+    std::optional<std::size_t> k_reg;
+
+    probe::ConformalOptions options() const;  // for training; throws Error(InvalidArgument)
+    // predict/eval: recalibrates the probe on its calibration rows when the options ask for other sets.
+    void apply(probe::Probe & probe, const std::string & probe_name) const;
+};
+// `training`: the options calibrate a new probe (else they recalibrate a loaded one).
+void add_conformal_options(CLI::App & app, ConformalChoice & choice, bool training);
+// Prints the warning of probe::undercalibrated_warning to stderr, when there is one.
+void warn_undercalibrated(const probe::Probe & probe, double alpha);
+
+// The evaluation as JSON; `classes` name the per-class conformal statistics.
+nlohmann::ordered_json evaluation_json(const probe::Evaluation & evaluation, const std::vector<std::string> & classes);
 nlohmann::ordered_json mean_std_json(const metrics::MeanStd & value);
 
 // Metric lines "  name  value" of an evaluation, or of several as mean ± std.
-void print_evaluation(const probe::Evaluation & evaluation);
+// With `classes`, the conformal sets per class and per set size follow.
+void print_evaluation(const probe::Evaluation & evaluation, const std::vector<std::string> & classes = {});
 void print_evaluation_summary(const std::vector<probe::Evaluation> & evaluations);
 nlohmann::ordered_json evaluation_summary_json(const std::vector<probe::Evaluation> & evaluations);
 
