@@ -148,8 +148,8 @@ RunStore::RunStore(const fs::path & file, Access access) : file_(file), writable
     if (access == Access::Create) {
         if (exists) {
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("run store '{}' already exists; resume that run (--resume) or choose another "
-                                    "output folder",
+                        fmt::format("run store '{}' already exists; resume that run (RunStore::resume) or "
+                                    "choose another file",
                                     file_.string()));
         }
         if (file_.has_parent_path()) {
