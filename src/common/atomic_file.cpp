@@ -11,6 +11,7 @@
 #include <cstring>
 #include <random>
 #include <string>
+#include <utility>
 
 namespace dermlens {
 namespace {
@@ -88,13 +89,32 @@ void write_all(const TemporaryFile & file, std::string_view bytes, const fs::pat
     }
 }
 
+// The file a rename must replace: a symbolic link's target (renaming over the link would cut it),
+// and nothing that is not a regular file (`--report /dev/stdout` must not replace the device).
+fs::path destination_of(const fs::path & path, std::string_view what) {
+    std::error_code error;  // absent is fine: the status then says not_found
+    fs::path target = path;
+    if (fs::is_symlink(fs::symlink_status(path, error))) {
+        target = fs::weakly_canonical(path, error);
+        if (error) {
+            fail(what, path, fmt::format("cannot resolve the link: {}", error.message()));
+        }
+    }
+    const fs::file_status status = fs::status(target, error);
+    if (fs::exists(status) && !fs::is_regular_file(status)) {
+        fail(what, path, "cannot replace it: it is not a regular file");
+    }
+    return target;
+}
+
 }  // namespace
 
 void write_file_atomically(const fs::path & path, std::string_view bytes, std::string_view what) {
     if (path.filename().empty()) {
         fail(what, path, "not a file name");
     }
-    TemporaryFile file = create_temporary(path, what);
+    const fs::path target = destination_of(path, what);
+    TemporaryFile file = create_temporary(target, what);
     write_all(file, bytes, path, what);
     if (::fsync(file.fd()) != 0) {
         fail(what, path, fmt::format("write error: {}", std::strerror(errno)));
@@ -102,7 +122,7 @@ void write_file_atomically(const fs::path & path, std::string_view bytes, std::s
     if (file.close_fd() != 0) {
         fail(what, path, fmt::format("write error: {}", std::strerror(errno)));
     }
-    if (::rename(file.path().c_str(), path.c_str()) != 0) {
+    if (::rename(file.path().c_str(), target.c_str()) != 0) {
         fail(what, path, fmt::format("cannot move it into place: {}", std::strerror(errno)));
     }
     // The folder is not fsynced: after a power cut the entry may still name the old file,

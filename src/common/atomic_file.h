@@ -10,7 +10,8 @@
 
 namespace dermlens {
 
-// Replaces `path` with `bytes` (creating it when absent). `what` names the file in errors
+// Replaces `path` with `bytes` (creating it when absent; through a symbolic link, the link's
+// target; a destination that is not a regular file is refused). `what` names the file in errors
 // ("probe file", "heat map PNG"). The folder must exist: the caller creates it when that is
 // its job. On any failure the temporary file is removed, `path` is left as it was, and
 // Error(InvalidInput) names `what`, the path and the reason ("probe file 'a/b.probe': cannot

@@ -83,13 +83,28 @@ TEST(AtomicFile, AMissingFolderIsNamed) {
     EXPECT_TRUE(entries(dir.path()).empty());
 }
 
-TEST(AtomicFile, AFolderInTheDestinationsPlaceIsRefusedAndNoTemporaryStays) {
+TEST(AtomicFile, WhatIsNotARegularFileIsNotReplaced) {
     TempDir dir("atomic");
     fs::create_directories(dir / "taken" / "inside");
     expect_error([&] { write_file_atomically(dir / "taken", "x", "report file"); }, ErrorKind::InvalidInput,
-                 {"report file '" + (dir / "taken").string() + "'", "cannot move it into place"});
-    EXPECT_EQ(entries(dir.path()), std::vector<std::string>{"taken"});
+                 {"report file '" + (dir / "taken").string() + "'", "cannot replace it: it is not a regular file"});
+    ASSERT_EQ(::mkfifo((dir / "fifo").c_str(), 0600), 0);
+    expect_error([&] { write_file_atomically(dir / "fifo", "x"); }, ErrorKind::InvalidInput,
+                 {"file '" + (dir / "fifo").string() + "'", "not a regular file"});
+    EXPECT_EQ(entries(dir.path()), (std::vector<std::string>{"fifo", "taken"}));
     EXPECT_TRUE(fs::is_directory(dir / "taken" / "inside"));
+    EXPECT_TRUE(fs::is_fifo(dir / "fifo"));
+}
+
+TEST(AtomicFile, ASymbolicLinkIsFollowedNotReplaced) {
+    TempDir dir("atomic");
+    fs::create_directories(dir / "real");
+    dermlens::test::write_file(dir / "real" / "p.probe", "old");
+    fs::create_symlink(dir / "real" / "p.probe", dir / "link.probe");
+    write_file_atomically(dir / "link.probe", "new");
+    EXPECT_TRUE(fs::is_symlink(dir / "link.probe"));
+    EXPECT_EQ(read_bytes(dir / "real" / "p.probe"), "new");
+    EXPECT_EQ(entries(dir / "real"), std::vector<std::string>{"p.probe"});
 }
 
 // Root writes into any folder, so the write runs in a child that gives up root first.

@@ -391,7 +391,7 @@ TEST(ManifestWrite, ImagesUnderTheManifestsFolderAreRelative) {
               "image,label,split,patient_id,note\n"
               "images/a.jpg,nv,,,\"line\nbreak\"\n"
               "/elsewhere/b.jpg,mel,test,\"p, 1\",\n");
-    for (const auto & entry : fs::directory_iterator(dir)) {
+    for (const auto & entry : fs::directory_iterator(dir.path())) {
         EXPECT_EQ(entry.path().extension(), entry.is_directory() ? "" : ".csv") << entry.path();  // no temporary left
     }
     expect_error([&] { dermlens::dataset::write_manifest_csv(manifest, dir / "missing" / "m.csv"); },

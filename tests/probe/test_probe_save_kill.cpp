@@ -48,7 +48,7 @@ TEST(ProbeSave, AKilledSaveLeavesTheOldOrTheNewProbeWhole) {
     TempDir dir("probe_kill");
     const fs::path path = dir / "skin.probe";
     const Probe old_probe = probe_of(3, 4);
-    const Probe new_probe = probe_of(400, 1000);  // ~8 MB of JSON: the save takes well over 100 ms
+    const Probe new_probe = probe_of(1000, 800);  // ~18 MB of JSON: the save takes well over 100 ms
     save_probe(new_probe, dir / "reference.probe");
     const std::string new_bytes = read_bytes(dir / "reference.probe");
     ASSERT_EQ(load_probe(dir / "reference.probe").weights, new_probe.weights);
@@ -65,7 +65,7 @@ TEST(ProbeSave, AKilledSaveLeavesTheOldOrTheNewProbeWhole) {
 
     int old_seen = 0;
     int new_seen = 0;
-    for (const int delay_ms : {2, 5, 10, 20, 40, 60, 80, 110, 150}) {
+    for (const int delay_ms : {2, 5, 10, 20, 40, 80, 120, 160, 240, 400}) {
         save_probe(old_probe, path);
         const pid_t child = ::fork();
         ASSERT_GE(child, 0);
@@ -90,7 +90,7 @@ TEST(ProbeSave, AKilledSaveLeavesTheOldOrTheNewProbeWhole) {
         }
     }
     EXPECT_GT(old_seen, 0) << "no kill landed before the rename: the test did not test";
-    EXPECT_EQ(load_probe(path).classes.size(), read_bytes(path) == new_bytes ? 400u : 3u);
+    EXPECT_EQ(load_probe(path).classes.size(), read_bytes(path) == new_bytes ? 1000u : 3u);
     ::testing::Test::RecordProperty("kills_old_new", std::to_string(old_seen) + "/" + std::to_string(new_seen));
 }
 
