@@ -215,7 +215,7 @@ ImportResult import_dataset(const kb::KnowledgeBase & kb, const ImportOptions & 
                 continue;
             }
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("{}: label '{}' cannot be mapped to label set '{}': {} (--skip-unknown leaves "
+                        fmt::format("{}: label '{}' cannot be mapped to label set '{}': {} (skip_unknown leaves "
                                     "such rows out)",
                                     where(row), label, label_set, mapping.reason));
         }

@@ -11,8 +11,8 @@
 
 namespace dermlens::dataset {
 
-// Writes beside `csv` first and renames, so a failed write leaves no half file. Throws
-// Error(InvalidArgument) when the file cannot be written.
+// Writes beside `csv` first and renames (common/atomic_file.h), so a failed or killed write
+// leaves no half file. Throws Error(InvalidInput) when the file cannot be written.
 void write_manifest_csv(const Manifest & manifest, const std::filesystem::path & csv);
 
 // A field as RFC 4180 writes it: quoted (quotes doubled) when it holds a comma, a quote or a line break.

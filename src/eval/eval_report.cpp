@@ -1,5 +1,6 @@
 #include "eval/eval_report.h"
 
+#include "common/atomic_file.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -7,7 +8,6 @@
 
 #include <algorithm>
 #include <cmath>
-#include <fstream>
 
 namespace dermlens::eval {
 namespace {
@@ -21,12 +21,7 @@ std::string dump(const json & value, int indent = -1) {
 }
 
 void write_text(const fs::path & path, const std::string & text, ReportFiles & files) {
-    std::ofstream file(path, std::ios::binary);
-    file << text;
-    file.close();
-    if (!file) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("'{}': cannot write the file", path.string()));
-    }
+    write_file_atomically(path, text, "report file");
     files.written.push_back(path);
 }
 
@@ -138,9 +133,11 @@ ReportFiles write_run_report(const fs::path & dir, const Protocol & protocol, co
     write_text(dir / "report.md", markdown_report(protocol, session, report, samples), files);
     for (const ReportPlot & plot : report.plots) {
         const fs::path path = dir / plot.file;
-        if (!cv::imwrite(path.string(), plot.image)) {
-            throw Error(ErrorKind::InvalidInput, fmt::format("'{}': cannot write the PNG", path.string()));
+        std::vector<unsigned char> png;
+        if (!cv::imencode(".png", plot.image, png)) {
+            throw Error(ErrorKind::Runtime, fmt::format("report plot '{}': OpenCV could not encode it", path.string()));
         }
+        write_file_atomically(path, {reinterpret_cast<const char *>(png.data()), png.size()}, "report plot");
         files.written.push_back(path);
     }
     return files;

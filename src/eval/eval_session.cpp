@@ -16,34 +16,38 @@ namespace dermlens::eval {
 
 void EvalParams::validate() const {
     if (protocol.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "--protocol is required");
+        throw Error(ErrorKind::InvalidArgument, "protocol is required", "protocol");
     }
     if (label_set.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "--label-set is required: the knowledge base's classes of the dataset");
+        throw Error(ErrorKind::InvalidArgument, "label_set is required: the knowledge base's classes of the dataset",
+                    "label_set");
     }
     if (seeds == 0 || seeds > 100) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--seeds {}: must be 1 to 100", seeds));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("seeds {}: must be 1 to 100", seeds), "seeds");
     }
     if (shots == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--shots 0: the re-ranking probe needs 1 or more images per class");
+        throw Error(ErrorKind::InvalidArgument, "shots 0: the re-ranking probe needs 1 or more images per class", "shots");
     }
     if (shot_counts.empty() || std::count(shot_counts.begin(), shot_counts.end(), 0u) > 0) {
-        throw Error(ErrorKind::InvalidArgument, "--shot-counts: give 1 or more counts, each 1 or more");
+        throw Error(ErrorKind::InvalidArgument, "shot_counts: give 1 or more counts, each 1 or more", "shot_counts");
     }
     pipeline::parse_strategy(strategy);  // names the choices when unknown
     probe::parse_conformal_score(conformal_score);
     if (top_k < 2) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--top-k {}: the VLM needs 2 or more candidates", top_k));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("top_k {}: the VLM needs 2 or more candidates", top_k), "top_k");
     }
     if (answer_tokens < 1) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--max-tokens {}: must be 1 or more", answer_tokens));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("answer_tokens {}: must be 1 or more", answer_tokens),
+                    "answer_tokens");
     }
     if (!(max_megapixels > 0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--max-megapixels {}: must be above 0", max_megapixels));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("max_megapixels {}: must be above 0", max_megapixels),
+                    "max_megapixels");
     }
     if (bootstrap_resamples < 100) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--bootstrap {}: 100 or more resamples for a 95% interval", bootstrap_resamples));
+                    fmt::format("bootstrap_resamples {}: 100 or more resamples for a 95% interval", bootstrap_resamples),
+                    "bootstrap_resamples");
     }
     vlm.validate();
 }

@@ -1,4 +1,4 @@
-// The evaluation report's plots as BGR images (write them with cv::imwrite): confusion matrix,
+// The evaluation report's plots as BGR images (encoded as PNG: cv::imencode): confusion matrix,
 // reliability diagram, curves with error bars (the shots curve of paper 000 table 10) and grouped
 // bars (per-group accuracy, e.g. per Fitzpatrick skin type). Drawn with OpenCV alone on a white
 // background (common/plot_canvas.h), each with a title, axis labels and ticks; the same input

@@ -46,7 +46,8 @@ std::unique_ptr<Protocol> make_protocol(const std::string & name) {
         }
     }
     throw Error(ErrorKind::InvalidArgument,
-                fmt::format("--protocol '{}': unknown; choose one of {}", name, fmt::join(protocol_names(), ", ")));
+                fmt::format("protocol '{}': unknown; choose one of {}", name, fmt::join(protocol_names(), ", ")),
+                "protocol");
 }
 
 std::string item_key(const nlohmann::ordered_json & config, const std::string & image) {

@@ -201,7 +201,7 @@ class Fairness final : public Protocol {
 public:
     std::string name() const override { return "fairness"; }
     std::string description() const override {
-        return "paper 004: the --strategy prediction per Fitzpatrick skin type, sex and age band; every metric per "
+        return "paper 004: the prediction of the run's strategy per Fitzpatrick skin type, sex and age band; every metric per "
                "group, the worst-group accuracy gap and the demographic parity difference of malignant predictions";
     }
 

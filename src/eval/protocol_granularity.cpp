@@ -108,8 +108,8 @@ class Granularity final : public Protocol {
 public:
     std::string name() const override { return "granularity"; }
     std::string description() const override {
-        return "paper 004 (DERM12345's 40 / 15 / 5 / malignancy levels): the --strategy prediction scored at every "
-               "depth of the taxonomy and on its lesion condition";
+        return "paper 004 (DERM12345's 40 / 15 / 5 / malignancy levels): the prediction of the run's strategy scored "
+               "at every depth of the taxonomy and on its lesion condition";
     }
 
     std::vector<WorkItem> plan(const EvalSession & session) const override {

@@ -29,8 +29,8 @@ class Ablation final : public Protocol {
 public:
     std::string name() const override { return "paper000-ablation"; }
     std::string description() const override {
-        return "paper 000 table 4: top-1 accuracy of the five prompting strategies (the re-ranking ones on an "
-               "--shots probe's top-k), mean ± std over --seeds runs";
+        return "paper 000 table 4: top-1 accuracy of the five prompting strategies (the re-ranking ones on a "
+               "probe's top-k with the run's shots per class), mean ± std over the run's seeds";
     }
 
     std::vector<WorkItem> plan(const EvalSession & session) const override {
@@ -85,7 +85,7 @@ public:
     std::string name() const override { return "paper000-shots"; }
     std::string description() const override {
         return "paper 000 table 10: k-shot linear probe top-1 / top-5 and the VLM re-ranking its top-5, for each k of "
-               "--shot-counts, against the zero-shot VLM";
+               "the run's shot counts, against the zero-shot VLM";
     }
 
     std::vector<WorkItem> plan(const EvalSession & session) const override {

@@ -179,8 +179,8 @@ RunStore::RunStore(const fs::path & file, Access access, Locking locking)
         }
         if (fs::exists(fs::symlink_status(file_, ec))) {
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("run store '{}' already exists; resume that run (--resume) or choose another "
-                                    "output folder",
+                        fmt::format("run store '{}' already exists; resume that run (RunStore::resume) or "
+                                    "choose another file",
                                     file_.string()));
         }
     } else if (!fs::exists(fs::symlink_status(file_, ec))) {

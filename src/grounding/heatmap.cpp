@@ -1,6 +1,7 @@
 #include "grounding/heatmap.h"
 
 #include "common/npy.h"
+#include "common/atomic_file.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -10,7 +11,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <fstream>
 #include <string_view>
 
 namespace dermlens::grounding {
@@ -98,18 +98,6 @@ cv::Mat1b min_max_levels(const cv::Mat1f & map) {
     return levels;
 }
 
-void write_file(const fs::path & path, std::string_view bytes, const char * what) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("{} '{}': cannot create it", what, path.string()));
-    }
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("{} '{}': write error", what, path.string()));
-    }
-}
-
 }  // namespace
 
 cv::Mat1f upsample_to_image(const std::vector<float> & token_values, const model::ImageLayout & layout) {
@@ -162,7 +150,7 @@ void write_heatmap_png(const fs::path & path, const cv::Mat3b & image, ChannelOr
     if (!cv::imencode(".png", bgr, png)) {
         throw Error(ErrorKind::Runtime, fmt::format("heat map PNG '{}': OpenCV could not encode it", path.string()));
     }
-    write_file(path, {reinterpret_cast<const char *>(png.data()), png.size()}, "heat map PNG");
+    write_file_atomically(path, {reinterpret_cast<const char *>(png.data()), png.size()}, "heat map PNG");
 }
 
 void write_grid_npy(const fs::path & path, const std::vector<float> & token_values, const model::ImageLayout & layout) {
@@ -172,7 +160,7 @@ void write_grid_npy(const fs::path & path, const std::vector<float> & token_valu
     check_token_values(token_values, layout);
     const std::array<std::size_t, 2> shape{static_cast<std::size_t>(layout.grid_rows),
                                            static_cast<std::size_t>(layout.grid_columns)};
-    write_file(path, npy_float32(token_values, shape), "token grid .npy");
+    write_file_atomically(path, npy_float32(token_values, shape), "token grid .npy");
 }
 
 }  // namespace dermlens::grounding

@@ -32,7 +32,7 @@ cv::Vec3b series_colour(std::size_t index);
 
 inline constexpr int kMinPlotWidth = 640;
 inline constexpr int kMinPlotHeight = 360;
-// The plot as a BGR image of `size` (for cv::imwrite or write_heatmap_png with Bgr), white
+// The plot as a BGR image of `size` (for cv::imencode or write_heatmap_png with Bgr), white
 // background, y axis from 0 to the tallest bar rounded up to a multiple of 10 %. Throws
 // Error(InvalidArgument) for no series or more than kMaxPlotSeries, a fraction outside [0, 1]
 // or not finite, or a size below kMinPlotWidth x kMinPlotHeight.

@@ -151,7 +151,7 @@ TextModelInfo check_text_model(const std::filesystem::path & model_path) {
         fail(model_path, "model", "no general.architecture key");
     }
     if (*arch == "clip") {
-        fail(model_path, "model", "this is a vision projector (mmproj), not a text model; pass it with --mmproj");
+        fail(model_path, "model", "this is a vision projector (mmproj), not a text model; give it as the mmproj");
     }
     if (std::find(kTextArchitectures.begin(), kTextArchitectures.end(), *arch) == kTextArchitectures.end()) {
         fail(model_path, "model",

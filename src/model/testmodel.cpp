@@ -51,13 +51,15 @@ void validate_preset(const Options & options) {
         }
         if (entry.arch != options.arch) {
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("--preset '{}' is for --arch {}, not {}", options.preset,
-                                    arch_name(entry.arch), arch_name(options.arch)));
+                        fmt::format("preset '{}' is for arch {}, not {}", options.preset,
+                                    arch_name(entry.arch), arch_name(options.arch)),
+                        "preset");
         }
         return;
     }
     throw Error(ErrorKind::InvalidArgument,
-                fmt::format("--preset '{}': unknown preset (valid: tiny, gemma3-4b, qwen2.5-vl-7b)", options.preset));
+                fmt::format("preset '{}': unknown preset (valid: tiny, gemma3-4b, qwen2.5-vl-7b)", options.preset),
+                "preset");
 }
 
 Files generate(const Options & options) {
@@ -127,16 +129,18 @@ Files generate_q4_k_m(const Options & options) {
 
 void Options::validate() const {
     if (out_dir.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "--out: an output folder is required");
+        throw Error(ErrorKind::InvalidArgument, "out_dir: an output folder is required", "out_dir");
     }
     validate_preset(*this);
     if (!is_direct_type(text_type) && text_type != kQuantizedTextType) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--type '{}': unknown tensor type (valid: f32, f16, q8_0, q4_k_m)", text_type));
+                    fmt::format("text_type '{}': unknown tensor type (valid: f32, f16, q8_0, q4_k_m)", text_type),
+                    "text_type");
     }
     if (!is_direct_type(mmproj_type)) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--mmproj-type '{}': unknown tensor type (valid: f32, f16, q8_0)", mmproj_type));
+                    fmt::format("mmproj_type '{}': unknown tensor type (valid: f32, f16, q8_0)", mmproj_type),
+                    "mmproj_type");
     }
 }
 
@@ -156,7 +160,7 @@ Arch parse_arch(std::string_view name) {
         }
     }
     throw Error(ErrorKind::InvalidArgument,
-                fmt::format("--arch '{}': unknown architecture (valid: gemma3, qwen2vl, llava)", name));
+                fmt::format("arch '{}': unknown architecture (valid: gemma3, qwen2vl, llava)", name), "arch");
 }
 
 std::string_view arch_name(Arch arch) {

@@ -71,7 +71,8 @@ const Preset & preset_for(const Options & options) {
     if (options.preset == "gemma3-4b") {
         return kGemma3_4b;
     }
-    throw Error(ErrorKind::InvalidArgument, fmt::format("--preset '{}' is not a gemma3 preset", options.preset));
+    throw Error(ErrorKind::InvalidArgument, fmt::format("preset '{}' is not a gemma3 preset", options.preset),
+                "preset");
 }
 
 // The spm vocabulary with the turn and image markers Gemma's prompt format and
@@ -130,7 +131,7 @@ void add_text_tensors(GgufWriter & gguf, const TextShape & shape, std::int64_t n
 }
 
 void write_text_model(const Options & options, const TextShape & shape, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.text_type, "--type");
+    const ggml_type type = parse_tensor_type(options.text_type, "text_type");
     const Vocab vocab = gemma_vocab(shape.vocab_size);
     GgufWriter gguf(options.seed);
     set_text_keys(gguf, shape, type, options.preset);
@@ -140,7 +141,7 @@ void write_text_model(const Options & options, const TextShape & shape, const st
 }
 
 void write_projector(const Options & options, const Preset & preset, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.mmproj_type, "--mmproj-type");
+    const ggml_type type = parse_tensor_type(options.mmproj_type, "mmproj_type");
     const VitShape & vision = preset.vision;
     if ((vision.image_size / vision.patch_size) % kPoolPerSide != 0) {
         throw Error(ErrorKind::InvalidArgument, "gemma3 test model: the patch grid must divide by the pooling kernel");

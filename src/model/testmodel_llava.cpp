@@ -41,7 +41,7 @@ constexpr const char * kChatTemplate =
 void require_tiny(const Options & options) {
     if (options.preset != "tiny") {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--preset '{}': llava has only the 'tiny' preset", options.preset));
+                    fmt::format("preset '{}': llava has only the 'tiny' preset", options.preset), "preset");
     }
 }
 
@@ -74,7 +74,7 @@ void add_text_tensors(GgufWriter & gguf, const TextShape & shape, std::int64_t n
 }
 
 void write_text_model(const Options & options, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.text_type, "--type");
+    const ggml_type type = parse_tensor_type(options.text_type, "text_type");
     const Vocab vocab = Vocab::load("ggml-vocab-llama-spm.gguf");
     GgufWriter gguf(options.seed);
     set_text_keys(gguf, kTinyText, type);
@@ -84,7 +84,7 @@ void write_text_model(const Options & options, const std::filesystem::path & pat
 }
 
 void write_projector(const Options & options, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.mmproj_type, "--mmproj-type");
+    const ggml_type type = parse_tensor_type(options.mmproj_type, "mmproj_type");
     GgufWriter gguf(options.seed);
     gguf.set_str("general.name", "dermlens test llava projector tiny");
     // OpenAI CLIP normalisation; quick GELU as in CLIP ViT-L/14.

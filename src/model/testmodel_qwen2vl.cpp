@@ -113,7 +113,8 @@ const Preset & preset_for(const Options & options) {
     if (options.preset == "qwen2.5-vl-7b") {
         return kQwen25Vl7b;
     }
-    throw Error(ErrorKind::InvalidArgument, fmt::format("--preset '{}' is not a qwen2vl preset", options.preset));
+    throw Error(ErrorKind::InvalidArgument, fmt::format("preset '{}' is not a qwen2vl preset", options.preset),
+                "preset");
 }
 
 Vocab qwen_vocab(std::size_t vocab_size) {
@@ -171,7 +172,7 @@ void add_text_tensors(GgufWriter & gguf, const TextShape & shape, std::int64_t n
 }
 
 void write_text_model(const Options & options, const TextShape & shape, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.text_type, "--type");
+    const ggml_type type = parse_tensor_type(options.text_type, "text_type");
     const Vocab vocab = qwen_vocab(shape.vocab_size);
     GgufWriter gguf(options.seed);
     set_text_keys(gguf, shape, type, options.preset);
@@ -217,7 +218,7 @@ void add_merger(GgufWriter & gguf, const VitShape & vision, std::int64_t text_wi
 }
 
 void write_projector(const Options & options, const Preset & preset, const std::filesystem::path & path) {
-    const ggml_type type = parse_tensor_type(options.mmproj_type, "--mmproj-type");
+    const ggml_type type = parse_tensor_type(options.mmproj_type, "mmproj_type");
     GgufWriter gguf(options.seed);
     gguf.set_str("general.name", "dermlens test qwen2.5-vl projector " + options.preset);
     set_vit_keys(gguf, preset.vision, kPreprocess, "qwen2.5vl_merger", preset.text.n_embd, type);

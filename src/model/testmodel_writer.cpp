@@ -223,7 +223,7 @@ std::optional<std::int32_t> Vocab::find(std::string_view text) const {
 
 // ---- tensor types ----
 
-ggml_type parse_tensor_type(std::string_view name, std::string_view option) {
+ggml_type parse_tensor_type(std::string_view name, std::string_view field) {
     if (name == "f32") {
         return GGML_TYPE_F32;
     }
@@ -233,8 +233,8 @@ ggml_type parse_tensor_type(std::string_view name, std::string_view option) {
     if (name == "q8_0") {
         return GGML_TYPE_Q8_0;
     }
-    throw Error(ErrorKind::InvalidArgument,
-                fmt::format("{} '{}': unknown tensor type (valid: f32, f16, q8_0)", option, name));
+    throw Error(ErrorKind::InvalidArgument, fmt::format("{} '{}': unknown tensor type (valid: f32, f16, q8_0)", field, name),
+                std::string(field));
 }
 
 ggml_type matrix_type(ggml_type requested, std::int64_t ne0) {

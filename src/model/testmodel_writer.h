@@ -87,8 +87,8 @@ private:
 // Folder holding ggml-vocab-*.gguf: $DERMLENS_VOCAB_DIR if set, else llama.cpp's models/.
 std::filesystem::path vocab_dir();
 
-// "f32" | "f16" | "q8_0" -> ggml type; throws Error(InvalidArgument) naming `option`.
-ggml_type parse_tensor_type(std::string_view name, std::string_view option);
+// "f32" | "f16" | "q8_0" -> ggml type; throws Error(InvalidArgument) naming `field` (Options::text_type, ...).
+ggml_type parse_tensor_type(std::string_view name, std::string_view field);
 
 // Type for a weight matrix stored as `requested`, falling back to f16 when its
 // rows (ne0) are not a whole number of quantization blocks.

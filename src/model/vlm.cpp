@@ -356,10 +356,11 @@ void DecodeParams::validate() const {
 
 void VlmParams::validate() const {
     if (model_path.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "a text model (--model) is required");
+        throw Error(ErrorKind::InvalidArgument, "model_path: a GGUF text model is required", "model_path");
     }
     if (mmproj_path.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "a vision projector (--mmproj) is required");
+        throw Error(ErrorKind::InvalidArgument, "mmproj_path: the model's GGUF vision projector is required",
+                    "mmproj_path");
     }
     require_positive(threads, "threads");
     require_positive(context_size, "context size");
@@ -371,8 +372,9 @@ void VlmParams::validate() const {
     }
     if (capture_attention && text_flash_attention == FlashAttention::On) {
         throw Error(ErrorKind::InvalidArgument,
-                    "attention capture needs the text model's flash attention off (it computes no attention "
-                    "probabilities): use --flash-attn off or auto");
+                    "text_flash_attention: attention capture needs the text model's flash attention off (it "
+                    "computes no attention probabilities): off or auto",
+                    "text_flash_attention");
     }
 }
 
@@ -586,9 +588,10 @@ struct Vlm::Impl {
         image_tokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(image_chunk(chunks.get())));
         if (prompt_tokens + new_tokens > params.context_size) {
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("prompt ({} tokens, image included) plus {} new tokens exceed the context size "
-                                    "({}); raise --ctx",
-                                    prompt_tokens, new_tokens, params.context_size));
+                        fmt::format("context_size {}: the prompt ({} tokens, image included) plus {} new tokens "
+                                    "exceed it; raise it",
+                                    params.context_size, prompt_tokens, new_tokens),
+                        "context_size");
         }
         return chunks;
     }

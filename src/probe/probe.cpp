@@ -1,5 +1,6 @@
 #include "probe/probe.h"
 
+#include "common/atomic_file.h"
 #include "dermlens/error.h"
 #include "probe/logreg.h"
 
@@ -373,15 +374,7 @@ void save_probe(const Probe & probe, const std::filesystem::path & path) {
                          {"grid", fusion.grid},
                          {"accuracy", fusion.accuracy}};
     }
-    std::ofstream file(path, std::ios::binary | std::ios::trunc);
-    if (!file) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("probe file '{}': cannot create it", path.string()));
-    }
-    file << out.dump(1) << '\n';
-    file.close();
-    if (!file) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("probe file '{}': write error", path.string()));
-    }
+    write_file_atomically(path, out.dump(1) + '\n', "probe file");
 }
 
 Probe load_probe(const std::filesystem::path & path) {

@@ -147,9 +147,10 @@ void fit_logreg_probe(Probe & probe, const Eigen::MatrixXd & x, const std::vecto
             // One row per class cannot be folded: choose C on the validation split.
             if (val_y.empty()) {
                 throw Error(ErrorKind::InvalidInput,
-                            fmt::format("features file '{}': a class has a single training row, too few to "
-                                        "cross-validate C, and there are no val rows to choose it on; give --C",
-                                        name));
+                            fmt::format("c: features file '{}' has a class with a single training row, too few to "
+                                        "cross-validate C, and no val rows to choose it on; give C",
+                                        name),
+                            "c");
             }
             h.selection = Selection::Validation;
             LinearModel previous;
@@ -186,7 +187,9 @@ void fit_linear_probe(Probe & probe, const Eigen::MatrixXd & x, const std::vecto
     } else {
         if (val_y.empty()) {
             throw Error(ErrorKind::InvalidInput,
-                        fmt::format("features file '{}': no val rows to choose the learning rate on; give --lr", name));
+                        fmt::format("learning_rate: features file '{}' has no val rows to choose it on; give one",
+                                    name),
+                        "learning_rate");
         }
         LearningRateChoice choice = choose_learning_rate(xf, y, val_x.cast<float>(), val_y, probe.classes.size(),
                                                          params.lr_grid, params.linear, probe.training.seed);
@@ -204,10 +207,10 @@ void fit_linear_probe(Probe & probe, const Eigen::MatrixXd & x, const std::vecto
 
 void TrainParams::validate() const {
     if (seeds == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--seeds must be at least 1");
+        throw Error(ErrorKind::InvalidArgument, "seeds must be at least 1", "seeds");
     }
     if (c && (!(*c > 0.0) || !std::isfinite(*c))) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--C {} must be positive", *c));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("c {} must be positive", *c), "c");
     }
     if (std::any_of(c_grid.begin(), c_grid.end(), [](double v) { return !(v > 0.0) || !std::isfinite(v); }) ||
         c_grid.empty()) {
@@ -217,7 +220,8 @@ void TrainParams::validate() const {
         throw Error(ErrorKind::InvalidArgument, fmt::format("cross-validation folds {} must be at least 2", cv_folds));
     }
     if (learning_rate && (!(*learning_rate > 0.0f) || !std::isfinite(*learning_rate))) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--lr {} must be positive", *learning_rate));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("learning_rate {} must be positive", *learning_rate),
+                    "learning_rate");
     }
     if (lr_grid.empty() ||
         std::any_of(lr_grid.begin(), lr_grid.end(), [](float v) { return !(v > 0.0f) || !std::isfinite(v); })) {
@@ -226,11 +230,11 @@ void TrainParams::validate() const {
     linear.validate();
     conformal.validate();
     if (!(alpha > 0.0 && alpha < 1.0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--alpha {} must be in (0, 1)", alpha));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("alpha {} must be in (0, 1)", alpha), "alpha");
     }
     proportions.validate();
     if (top_k == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
+        throw Error(ErrorKind::InvalidArgument, "top_k must be at least 1", "top_k");
     }
 }
 

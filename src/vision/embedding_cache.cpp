@@ -118,7 +118,7 @@ struct EmbeddingCache::Impl {
         if (found != kSchemaVersion) {
             throw Error(ErrorKind::InvalidInput,
                         fmt::format("embedding cache '{}': schema version {} is not the one this dermlens reads ({}); "
-                                    "use another --cache file",
+                                    "use another cache file",
                                     db.file().string(), found, kSchemaVersion));
         }
         transaction.commit();

@@ -1,6 +1,7 @@
 #include "vision/feature_table.h"
 
 #include "common/npy.h"
+#include "common/atomic_file.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -46,18 +47,6 @@ std::string read_whole_file(const fs::path & path) {
         fail(ErrorKind::InvalidInput, path, "read error");
     }
     return text.str();
-}
-
-void write_whole_file(const fs::path & path, std::string_view bytes) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) {
-        fail(ErrorKind::InvalidInput, path, "cannot create it");
-    }
-    out.write(bytes.data(), static_cast<std::streamsize>(bytes.size()));
-    out.close();
-    if (!out) {
-        fail(ErrorKind::InvalidInput, path, "write error");
-    }
 }
 
 std::string_view trim(std::string_view text) {
@@ -371,7 +360,7 @@ void write_csv(const FeatureTable & table, const fs::path & path, bool with_feat
         }
         out += '\n';
     }
-    write_whole_file(path, out);
+    write_file_atomically(path, out, "features file");
 }
 
 // ---- .npy --------------------------------------------------------------------
@@ -528,7 +517,7 @@ void read_npy_into(const fs::path & path, FeatureTable & table) {
 void write_npy(const FeatureTable & table, const fs::path & path) {
     const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = table.features;
     const std::array<std::size_t, 2> shape{table.size(), table.dimension()};
-    write_whole_file(path, npy_float32({rows.data(), static_cast<std::size_t>(rows.size())}, shape));
+    write_file_atomically(path, npy_float32({rows.data(), static_cast<std::size_t>(rows.size())}, shape), "features file");
     write_csv(table, sidecar_path(path), false);
 }
 

@@ -276,6 +276,24 @@ TEST_F(CliProbe, RefusesBadOptions) {
     EXPECT_NE(probe({"train"}).exit_code, 0);
 }
 
+// The library names its parameters (learning_rate, c); the CLI says the flags that set them.
+TEST_F(CliProbe, RefusalsNameTheFlags) {
+    const auto seeds = probe({"train", "--features", path("features.csv"), "--seeds", "0"});
+    EXPECT_THAT(seeds.err, HasSubstr("error: --seeds must be at least 1"));
+    const auto c = probe({"train", "--features", path("features.csv"), "--C", "-1"});
+    EXPECT_EQ(c.exit_code, 2);
+    EXPECT_THAT(c.err, HasSubstr("error: --C -1 must be positive"));
+    const auto lr = probe({"train", "--features", path("features.csv"), "--method", "linear", "--lr", "0"});
+    EXPECT_EQ(lr.exit_code, 2);
+    EXPECT_THAT(lr.err, HasSubstr("error: --lr 0 must be positive"));
+    // A report that cannot be written is an input problem (exit 3) naming the file and its missing folder.
+    const auto report = probe({"train", "--features", path("features.csv"), "--seeds", "1", "--out",
+                               path("r.probe"), "--report", path("missing/r.json")});
+    EXPECT_EQ(report.exit_code, 3);
+    EXPECT_THAT(report.err, HasSubstr(fmt::format("--report '{}': cannot create it: folder '{}' does not exist",
+                                                  path("missing/r.json"), path("missing"))));
+}
+
 TEST_F(CliProbe, FeaturesComeFromOneSource) {
     const auto neither = probe({"train", "--shots", "2"});
     EXPECT_EQ(neither.exit_code, 2);

@@ -204,7 +204,7 @@ TEST(RunStore, CreateRefusesAnExistingFile) {
     const fs::path file = dir / "results.sqlite";
     RunStore::create(file, kSettings).add(planned(0));
     expect_error([&] { RunStore::create(file, kSettings); }, ErrorKind::InvalidArgument,
-                 {"results.sqlite", "already exists", "--resume"});
+                 {"results.sqlite", "already exists", "resume that run"});
     EXPECT_EQ(RunStore::open(file).size(), 1u);
     expect_error([&] { RunStore::create(dir / "other.sqlite", ordered_json::array({1, 2})); },
                  ErrorKind::InvalidArgument, {"other.sqlite", "settings must be a JSON object"});

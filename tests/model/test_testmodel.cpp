@@ -258,24 +258,24 @@ TEST(TestModelOptions, AcceptsEveryArchWithTinyAndRealPresetsWithTheirArch) {
 TEST(TestModelOptions, RejectsBadValuesNamingTheOption) {
     Options options = valid_options();
     options.out_dir.clear();
-    expect_invalid(options, "--out");
+    expect_invalid(options, "out_dir: an output folder is required");
 
     options = valid_options();
     options.preset = "huge";
-    expect_invalid(options, "--preset 'huge'");
+    expect_invalid(options, "preset 'huge'");
 
     options = valid_options();
     options.arch = Arch::Llava;
     options.preset = "gemma3-4b";
-    expect_invalid(options, "--arch gemma3");
+    expect_invalid(options, "arch gemma3");
 
     options = valid_options();
     options.text_type = "q3_k";
-    expect_invalid(options, "--type 'q3_k'");
+    expect_invalid(options, "text_type 'q3_k'");
 
     options = valid_options();
     options.mmproj_type = "q4_k_m";
-    expect_invalid(options, "--mmproj-type 'q4_k_m'");
+    expect_invalid(options, "mmproj_type 'q4_k_m'");
 }
 
 TEST(TestModelOptions, ParsesArchNamesAndListsTheValidOnes) {

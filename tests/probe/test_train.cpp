@@ -150,7 +150,7 @@ TEST(TrainProbes, RefusesTablesItCannotUse) {
     for (std::size_t i = 0; i < no_val.size(); ++i) {
         no_val.splits[i] = "train";
     }
-    expect_error(no_val, linear, "no val rows to choose the learning rate on; give --lr");
+    expect_error(no_val, linear, "learning_rate: features file 't.csv' has no val rows to choose it on; give one");
     TrainParams bad = params;
     bad.seeds = 0;
     EXPECT_THROW(train_probes(table_of(100), bad, "t.csv"), dermlens::Error);

@@ -30,6 +30,15 @@ std::string flag_of(const std::string & field) {
         {"attention.reduce", "--attention-reduce"},
         {"attention.heatmap_dir", "--heatmap"},
         {"lesion.mask_file", "--mask"},
+        {"model_path", "--model"},
+        {"mmproj_path", "--mmproj"},
+        {"text_flash_attention", "--flash-attn"},
+        {"answer_tokens", "--max-tokens"},
+        {"bootstrap_resamples", "--bootstrap"},
+        {"learning_rate", "--lr"},
+        {"c", "--C"},
+        {"text_type", "--type"},
+        {"out_dir", "--out"},
     };
     if (const auto found = kFlags.find(field); found != kFlags.end()) {
         return found->second;

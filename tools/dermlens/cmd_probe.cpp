@@ -2,12 +2,11 @@
 // Few-shot probes on vision features and their candidate sets (docs/probes.md).
 #include "probe_options.h"
 
-#include "dermlens/error.h"
+#include "common/atomic_file.h"
 
 #include <fmt/format.h>
 
 #include <cmath>
-#include <fstream>
 #include <functional>
 
 namespace dermlens::cli {
@@ -231,15 +230,7 @@ ordered_json evaluation_summary_json(const std::vector<probe::Evaluation> & eval
 }
 
 void write_report(const std::string & path, const ordered_json & value) {
-    std::ofstream out(path, std::ios::binary | std::ios::trunc);
-    if (!out) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--report '{}': cannot create the file", path));
-    }
-    out << value.dump(2) << '\n';
-    out.close();
-    if (!out) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--report '{}': write error", path));
-    }
+    write_file_atomically(path, value.dump(2) + '\n', "--report");
 }
 
 void register_probe(CLI::App & root, std::vector<Command> & commands) {

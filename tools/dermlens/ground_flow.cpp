@@ -3,6 +3,7 @@
 #include "cli_errors.h"
 #include "progress.h"
 
+#include "common/atomic_file.h"
 #include "common/hash.h"
 #include "dermlens/error.h"
 #include "dataset/manifest.h"
@@ -16,7 +17,6 @@
 
 #include <algorithm>
 #include <chrono>
-#include <fstream>
 
 namespace dermlens::cli {
 namespace {
@@ -294,12 +294,7 @@ fs::path prepare_out_dir(const std::string & out) {
 }
 
 void write_text_file(const fs::path & path, const std::string & text) {
-    std::ofstream file(path, std::ios::binary);
-    file << text;
-    file.close();
-    if (!file) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("'{}': cannot write the file", path.string()));
-    }
+    write_file_atomically(path, text, "output file");
 }
 
 void write_json_file(const fs::path & path, const json & value) {
@@ -312,11 +307,13 @@ void write_png(const fs::path & path, const cv::Mat3b & image, grounding::Channe
     if (order == grounding::ChannelOrder::Rgb) {
         cv::cvtColor(image, bgr, cv::COLOR_RGB2BGR);
     }
-    std::error_code error;
-    fs::create_directories(path.parent_path(), error);
-    if (!cv::imwrite(path.string(), bgr)) {
-        throw Error(ErrorKind::InvalidInput, fmt::format("'{}': cannot write the PNG", path.string()));
+    std::vector<unsigned char> png;
+    if (!cv::imencode(".png", bgr, png)) {
+        throw Error(ErrorKind::Runtime, fmt::format("PNG '{}': OpenCV could not encode it", path.string()));
     }
+    std::error_code error;
+    fs::create_directories(path.parent_path(), error);  // a failure is reported by the write, naming the folder
+    write_file_atomically(path, {reinterpret_cast<const char *>(png.data()), png.size()}, "PNG");
 }
 
 double share(std::size_t count, std::size_t total) noexcept {
