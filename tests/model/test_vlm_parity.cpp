@@ -31,7 +31,7 @@ using dermlens::model::FlashAttention;
 
 constexpr const char * kMarker = "<DERMLENS_PARITY_RESPONSE>";
 constexpr int kMaxTokens = 24;
-constexpr int kThreads = 2;
+constexpr int kThreads = 1;
 constexpr int kContext = 2048;
 constexpr int kBatch = 512;
 
