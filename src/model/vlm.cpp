@@ -137,10 +137,9 @@ private:
     }
 
     // The most likely token the grammar allows (ties: the lower id, as llama.cpp's greedy
-    // sampler). The grammar is asked about the kFirstBlock most likely tokens in order, and
-    // usually allows one of them; where it allows only a few tokens (a literal of the grammar),
-    // it is applied to the whole vocabulary at once: asking about every token one at a time
-    // costs far more on vocabularies of 150k-262k tokens.
+    // sampler): one of the kFirstBlock most likely, asked about in order, else the grammar is
+    // applied to the whole vocabulary at once (a literal of the grammar allows few tokens, and
+    // asking about each of 262k tokens in turn costs far more than one pass).
     llama_token most_likely(const float * logits) {
         if (!grammar_) {
             return static_cast<llama_token>(std::max_element(logits, logits + n_vocab_) - logits);
