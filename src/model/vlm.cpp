@@ -152,6 +152,7 @@ public:
 
 private:
     static constexpr int kDraws = 256;  // sampled tokens the grammar may refuse before it is applied to all
+    static constexpr std::size_t kFirstBlock = 64;  // most likely tokens asked about before it is applied to all
 
     bool allows(llama_token token) {
         if (!grammar_) {
@@ -163,8 +164,10 @@ private:
         return !std::isinf(single.logit);
     }
 
-    // Tokens in descending logit order (ties: lower id first), sorted a block at a time:
-    // the grammar usually allows one of the first few.
+    // The most likely token the grammar allows (ties: the lower id, as llama.cpp's greedy
+    // sampler): one of the kFirstBlock most likely, asked about in order, else the grammar is
+    // applied to the whole vocabulary at once (a literal of the grammar allows few tokens, and
+    // asking about each of 262k tokens in turn costs far more than one pass).
     llama_token most_likely(const float * logits) {
         if (!grammar_) {
             return static_cast<llama_token>(std::max_element(logits, logits + n_vocab_) - logits);
@@ -174,17 +177,38 @@ private:
         const auto more_likely = [logits](llama_token a, llama_token b) {
             return logits[a] > logits[b] || (logits[a] == logits[b] && a < b);
         };
-        for (std::size_t sorted = 0, block = 64; sorted < order_.size(); block *= 8) {
-            const std::size_t end = std::min(order_.size(), sorted + block);
-            std::partial_sort(order_.begin() + static_cast<std::ptrdiff_t>(sorted),
-                              order_.begin() + static_cast<std::ptrdiff_t>(end), order_.end(), more_likely);
-            for (; sorted < end; ++sorted) {
-                if (allows(order_[sorted])) {
-                    return order_[sorted];
-                }
+        const auto block = order_.begin() + static_cast<std::ptrdiff_t>(std::min(order_.size(), kFirstBlock));
+        std::partial_sort(order_.begin(), block, order_.end(), more_likely);
+        for (auto it = order_.begin(); it != block; ++it) {
+            if (allows(*it)) {
+                return *it;
             }
         }
-        throw Error(ErrorKind::Runtime, "the grammar allows no token here");
+        return most_likely_among_allowed(logits);
+    }
+
+    llama_token most_likely_among_allowed(const float * logits) {
+        apply_grammar_to_all(logits);
+        llama_token best = -1;
+        for (llama_token t = 0; t < n_vocab_; ++t) {
+            if (!std::isinf(candidates_[static_cast<std::size_t>(t)].logit) && (best < 0 || logits[t] > logits[best])) {
+                best = t;
+            }
+        }
+        if (best < 0) {
+            throw Error(ErrorKind::Runtime, "the grammar allows no token here");
+        }
+        return best;
+    }
+
+    // candidates_: every token with its logit, -inf where the grammar refuses it.
+    void apply_grammar_to_all(const float * logits) {
+        candidates_.resize(static_cast<std::size_t>(n_vocab_));
+        for (llama_token t = 0; t < n_vocab_; ++t) {
+            candidates_[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
+        }
+        llama_token_data_array all{candidates_.data(), candidates_.size(), -1, false};
+        llama_sampler_apply(grammar_.get(), &all);
     }
 
     llama_token sampled(const float * logits) {
@@ -207,12 +231,7 @@ private:
     // The grammar leaves little probability mass: it is applied to every token and the draw
     // made among the tokens it allows.
     llama_token sampled_among_allowed(const float * logits, float top) {
-        candidates_.resize(static_cast<std::size_t>(n_vocab_));
-        for (llama_token t = 0; t < n_vocab_; ++t) {
-            candidates_[static_cast<std::size_t>(t)] = {t, logits[t], 0.0f};
-        }
-        llama_token_data_array all{candidates_.data(), candidates_.size(), -1, false};
-        llama_sampler_apply(grammar_.get(), &all);
+        apply_grammar_to_all(logits);
         double total = 0;
         for (std::size_t t = 0; t < candidates_.size(); ++t) {
             if (!std::isinf(candidates_[t].logit)) {

@@ -51,7 +51,7 @@ struct PipelineFixture {
         const ProcessResult embed = run_process({DERMLENS_CLI, "embed", "--manifest", manifest.string(), "--model",
                                                  gemma3.model.string(), "--mmproj", gemma3.mmproj.string(), "--cache",
                                                  (dir / "embed.sqlite").string(), "--export", features.string(),
-                                                 "--threads", "2"});
+                                                 "--threads", "1"});
         probe = dir / "lesions.probe";
         const ProcessResult train = run_process({DERMLENS_CLI, "probe", "train", "--features", features.string(),
                                                  "--shots", "0", "--seeds", "1", "--out", probe.string()});
@@ -62,7 +62,7 @@ struct PipelineFixture {
 
     // The model, mmproj and threads arguments of a pipeline command.
     std::vector<std::string> model_args() const {
-        return {"--model", gemma3.model.string(), "--mmproj", gemma3.mmproj.string(), "--threads", "2"};
+        return {"--model", gemma3.model.string(), "--mmproj", gemma3.mmproj.string(), "--threads", "1"};
     }
 
     TempDir dir;

@@ -49,7 +49,7 @@ protected:
     static ProcessResult diagnose(const fs::path & model, const fs::path & mmproj, std::vector<std::string> images,
                                   std::vector<std::string> extra = {}) {
         std::vector<std::string> argv{DERMLENS_CLI, "diagnose", "--model", model.string(), "--mmproj",
-                                      mmproj.string(), "--labels", kLabels, "--threads", "2"};
+                                      mmproj.string(), "--labels", kLabels, "--threads", "1"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         argv.insert(argv.end(), images.begin(), images.end());
         return run_process(argv);
@@ -381,7 +381,7 @@ TEST_F(CliDiagnose, EnvironmentSuppliesModelFilesAndOptions) {
 }
 
 TEST_F(CliDiagnose, DemoIsLabelledUntrained) {
-    const auto result = run_process({DERMLENS_CLI, "demo", "--threads", "2"},
+    const auto result = run_process({DERMLENS_CLI, "demo", "--threads", "1"},
                                     {{"DERMLENS_CACHE_DIR", (dir_ / "cache").string()}});
     ASSERT_EQ(result.exit_code, 0) << result.err;
     EXPECT_NE(result.out.find("UNTRAINED DEMONSTRATION WEIGHTS"), std::string::npos) << result.out;

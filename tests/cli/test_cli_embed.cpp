@@ -66,7 +66,7 @@ protected:
                                const fs::path & model = gemma3_.model) {
         std::vector<std::string> argv{DERMLENS_CLI, "embed",          "--manifest", manifest.string(),
                                       "--model",    model.string(),   "--mmproj",   gemma3_.mmproj.string(),
-                                      "--cache",    cache.string(),   "--threads",  "2"};
+                                      "--cache",    cache.string(),   "--threads",  "1"};
         argv.insert(argv.end(), extra.begin(), extra.end());
         return run_process(argv);
     }
@@ -146,14 +146,14 @@ TEST_F(CliEmbed, JsonSummary) {
 TEST_F(CliEmbed, DefaultCacheLivesInTheCacheDirectory) {
     TempDir work("embed_default");
     const auto run = run_process({DERMLENS_CLI, "embed", "--manifest", (*dir_ / "images").string(), "--model",
-                                  gemma3_.model.string(), "--mmproj", gemma3_.mmproj.string(), "-t", "2"},
+                                  gemma3_.model.string(), "--mmproj", gemma3_.mmproj.string(), "-t", "1"},
                                  {{"DERMLENS_CACHE_DIR", (work / "cachedir").string()}});
     // The images folder has no class subfolders: refused before anything is created.
     EXPECT_EQ(run.exit_code, 3) << run.err;
     EXPECT_THAT(run.err, HasSubstr("no class folders"));
     write_file(work / "one.csv", "image,label\n" + (*dir_ / "images/lesion0.png").string() + ",nevus\n");
     const auto ok = run_process({DERMLENS_CLI, "embed", "--manifest", (work / "one.csv").string(), "--model",
-                                 gemma3_.model.string(), "--mmproj", gemma3_.mmproj.string(), "-t", "2"},
+                                 gemma3_.model.string(), "--mmproj", gemma3_.mmproj.string(), "-t", "1"},
                                 {{"DERMLENS_CACHE_DIR", (work / "cachedir").string()}});
     EXPECT_EQ(ok.exit_code, 0) << ok.err;
     EXPECT_TRUE(fs::exists(work / "cachedir" / "embeddings.sqlite"));
@@ -210,7 +210,7 @@ TEST_F(CliEmbed, IsicFolderEndToEndWithAnInterruption) {
     const fs::path cache = work / "e.sqlite";
     const std::vector<std::string> argv{DERMLENS_CLI, "embed", "--manifest", kIsic.string(), "--model",
                                         gemma3_.model.string(), "--mmproj", gemma3_.mmproj.string(), "--cache",
-                                        cache.string(), "-t", "2"};
+                                        cache.string(), "-t", "1"};
 
     const pid_t pid = ::fork();
     if (pid == 0) {

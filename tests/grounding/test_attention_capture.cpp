@@ -100,7 +100,7 @@ protected:
         dermlens::model::VlmParams p;
         p.model_path = files_.model;
         p.mmproj_path = files_.mmproj;
-        p.threads = 2;
+        p.threads = 1;
         p.context_size = 2048;
         p.capture_attention = capture;
         return p;

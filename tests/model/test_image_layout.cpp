@@ -190,7 +190,7 @@ protected:
         mtmd_context_params params = mtmd_context_params_default();
         params.use_gpu = false;
         params.print_timings = false;
-        params.n_threads = 2;
+        params.n_threads = 1;
         params.warmup = false;
         params.cb_eval = observe_patch_embedding;
         params.cb_eval_user_data = &loaded.observed;

@@ -141,7 +141,7 @@ TEST_P(TestModelTest, MtmdEncodesAnImageAndDecodingGivesFiniteLogits) {
     mtmd_context_params mtmd_params = mtmd_context_params_default();
     mtmd_params.use_gpu = false;
     mtmd_params.print_timings = false;
-    mtmd_params.n_threads = 2;
+    mtmd_params.n_threads = 1;
     mtmd_params.warmup = false;
     const MtmdPtr vision(
         mtmd_init_from_file(generated.mmproj.c_str(), model.get(), mtmd_params));
@@ -165,7 +165,7 @@ TEST_P(TestModelTest, MtmdEncodesAnImageAndDecodingGivesFiniteLogits) {
     llama_context_params context_params = llama_context_default_params();
     context_params.n_ctx = 256;
     context_params.n_batch = 64;
-    context_params.n_threads = 2;
+    context_params.n_threads = 1;
     const ContextPtr context(llama_init_from_model(model.get(), context_params));
     ASSERT_NE(context, nullptr);
     llama_pos n_past = 0;

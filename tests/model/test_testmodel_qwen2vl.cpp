@@ -177,7 +177,7 @@ TEST_P(TestModelQwen2VLImage, MtmdEncodesTheImageAtItsAspectRatioAndDecodingGive
     mtmd_context_params mtmd_params = mtmd_context_params_default();
     mtmd_params.use_gpu = false;
     mtmd_params.print_timings = false;
-    mtmd_params.n_threads = 2;
+    mtmd_params.n_threads = 1;
     mtmd_params.warmup = false;  // warmup encodes a 1288 px image: slow and irrelevant here
     const MtmdPtr vision(mtmd_init_from_file(tiny_.mmproj.c_str(), model.get(), mtmd_params));
     ASSERT_NE(vision, nullptr);
@@ -204,7 +204,7 @@ TEST_P(TestModelQwen2VLImage, MtmdEncodesTheImageAtItsAspectRatioAndDecodingGive
     llama_context_params context_params = llama_context_default_params();
     context_params.n_ctx = 256;
     context_params.n_batch = 64;
-    context_params.n_threads = 2;
+    context_params.n_threads = 1;
     const ContextPtr context(llama_init_from_model(model.get(), context_params));
     ASSERT_NE(context, nullptr);
     llama_pos n_past = 0;

@@ -36,7 +36,7 @@ protected:
         VlmParams p;
         p.model_path = files_.model;
         p.mmproj_path = files_.mmproj;
-        p.threads = 2;
+        p.threads = 1;
         p.max_tokens = 8;
         return p;
     }
@@ -95,7 +95,7 @@ TEST(VlmParams, ValidateNamesTheBadValue) {
         EXPECT_EQ(e.kind(), dermlens::ErrorKind::InvalidArgument);
         EXPECT_NE(std::string(e.what()).find("threads"), std::string::npos);
     }
-    p.threads = 2;
+    p.threads = 1;
     p.max_tokens = 5000;
     EXPECT_THROW(p.validate(), dermlens::Error);
     EXPECT_THROW(dermlens::model::parse_flash_attention("maybe"), dermlens::Error);

@@ -53,7 +53,7 @@ protected:
                                : dermlens::testmodel::make_test_model(options);
         params_.model_path = files.model;
         params_.mmproj_path = files.mmproj;
-        params_.threads = 2;
+        params_.threads = 1;
         params_.context_size = 2048;
         params_.max_tokens = 8;
         const auto image = dermlens::image::load_image(dermlens::test::lesion_png(dir_->path()));

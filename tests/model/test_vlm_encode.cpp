@@ -58,7 +58,7 @@ dermlens::model::VlmParams params_for(const dermlens::testmodel::Files & files) 
     dermlens::model::VlmParams params;
     params.model_path = files.model;
     params.mmproj_path = files.mmproj;
-    params.threads = 2;
+    params.threads = 1;
     params.context_size = 2048;
     params.max_tokens = 12;
     return params;
@@ -259,7 +259,7 @@ TEST_P(VlmEncode, EncoderMeanMatchesLlamaMtmdClisDumpOfTheSameTensor) {
     const auto reference = dermlens::test::run_process(
         {MTMD_CLI, "-m", files_.model.string(), "--mmproj", files_.mmproj.string(), "--image",
          dermlens::test::lesion_png(work_dir()).string(), "-p", Vlm::user_message(kQuestion), "--no-jinja", "--temp",
-         "0", "-n", "1", "-t", "2", "-fa", "off", "-fit", "off"},
+         "0", "-n", "1", "-t", "1", "-fa", "off", "-fit", "off"},
         {{"MTMD_DEBUG_GRAPH", "1"}});
     ASSERT_EQ(reference.exit_code, 0) << reference.err;
     const DumpedTensor dumped = find_dumped(reference.out + reference.err, tap);

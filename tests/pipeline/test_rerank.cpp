@@ -92,7 +92,7 @@ protected:
         dermlens::model::VlmParams params;
         params.model_path = files_.model;
         params.mmproj_path = files_.mmproj;
-        params.threads = 2;
+        params.threads = 1;
         params.context_size = 4096;
         vlm_ = std::make_unique<Vlm>(params);
         const auto image = dermlens::image::load_image(dermlens::test::lesion_png(dir_->path()));
@@ -273,7 +273,7 @@ void expect_sampled_descriptions_parse(Arch arch, int five_criteria_seeds, int s
     dermlens::model::VlmParams params;
     params.model_path = files.model;
     params.mmproj_path = files.mmproj;
-    params.threads = 2;
+    params.threads = 1;
     Vlm vlm(params);
     const auto image = dermlens::image::load_image(dermlens::test::lesion_png(dir.path()));
     const ImageEncoding encoding = vlm.encode({image.width, image.height, image.rgb.data()});
