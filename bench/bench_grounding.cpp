@@ -14,38 +14,29 @@
 //   bench_grounding --model M.gguf --mmproj P.gguf --rounds 5 [--image A.jpg --image B.jpg]
 #include "paired_rounds.h"
 
-#include "image/image.h"
-#include "dermlens/kb/knowledge_base.h"
-#include "model/vlm.h"
-#include "pipeline/rerank.h"
+#include "dermlens/engine.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
-#include <filesystem>
 #include <memory>
 #include <string>
 #include <vector>
 
 namespace {
 
-namespace fs = std::filesystem;
 using namespace dermlens;
 using Clock = std::chrono::steady_clock;
 
-const std::vector<std::string> kLabels{"melanoma", "nevus", "seborrheic_keratosis", "basal_cell_carcinoma",
-                                       "dermatofibroma"};
-
 struct Runner {
     const char * name;
-    std::unique_ptr<model::Vlm> vlm;
-    std::unique_ptr<pipeline::Reranker> reranker;
+    std::unique_ptr<Engine> engine;
+    DiagnoseRequest request;
 
-    double run(const model::ImageEncoding & encoding, std::uint64_t image_seed, pipeline::RerankResult & result) {
+    double run(const EncodedImage & encoded, Diagnosis & result) {
         const auto start = Clock::now();
-        result = reranker->diagnose(encoding, {}, image_seed);
+        result = engine->diagnose(encoded, request);
         return std::chrono::duration<double>(Clock::now() - start).count();
     }
 };
@@ -59,33 +50,32 @@ int main(int argc, char ** argv) {
     bench::add_paired_round_options(app, options);
     CLI11_PARSE(app, argc, argv);
 
-    const auto kb = kb::KnowledgeBase::load({kb::KnowledgeBase::shipped_dir()});
-    pipeline::RerankParams plain;
-    plain.strategy = pipeline::Strategy::DescribeThenDecide;
-    pipeline::RerankParams captured = plain;
-    captured.attention = grounding::AttentionReduction{};
+    DiagnoseRequest plain;
+    plain.labels = {"melanoma", "nevus", "seborrheic_keratosis", "basal_cell_carcinoma", "dermatofibroma"};
+    plain.label_set = "isic9class";
+    plain.strategy = "describe-then-decide";
+    DiagnoseRequest captured = plain;
+    captured.attention.enabled = true;
 
     std::vector<Runner> runners;
-    for (const auto & [name, capture, params] : {std::tuple{"plain", false, plain}, std::tuple{"fa off", true, plain},
-                                                 std::tuple{"capture", true, captured}}) {
-        model::VlmParams vlm_params;
-        vlm_params.model_path = options.model;
-        vlm_params.mmproj_path = options.mmproj;
-        vlm_params.threads = options.threads;
-        vlm_params.capture_attention = capture;
-        auto vlm = std::make_unique<model::Vlm>(vlm_params);
-        auto reranker = std::make_unique<pipeline::Reranker>(*vlm, kb, params, kLabels, "isic9class", nullptr);
-        runners.push_back({name, std::move(vlm), std::move(reranker)});
+    for (const auto & [name, capture, request] : {std::tuple{"plain", false, plain}, std::tuple{"fa off", true, plain},
+                                                  std::tuple{"capture", true, captured}}) {
+        EngineParams params;
+        params.model = options.model;
+        params.mmproj = options.mmproj;
+        params.threads = options.threads;
+        params.capture_attention = capture;
+        runners.push_back({name, std::make_unique<Engine>(params), request});
     }
-    std::vector<model::ImageEncoding> encodings;
+    // Encoded once by the first Engine: the same model reads the same image tokens in all three.
+    std::vector<EncodedImage> encodings;
     for (const auto & path : options.images) {
-        const image::RgbImage image = image::load_image(path);
-        encodings.push_back(runners.front().vlm->encode({image.width, image.height, image.rgb.data()}));
+        encodings.push_back(runners.front().engine->encode(Image::from_file(path)));
     }
     // Warm-up on the last image: every runner starts with the instruction prefix cached, as in a run.
     for (auto & runner : runners) {
-        pipeline::RerankResult ignored;
-        runner.run(encodings.back(), encodings.size() - 1, ignored);
+        Diagnosis ignored;
+        runner.run(encodings.back(), ignored);
     }
 
     std::vector<std::vector<double>> times(runners.size());
@@ -95,13 +85,12 @@ int main(int argc, char ** argv) {
         const std::size_t which = static_cast<std::size_t>(round) % encodings.size();
         std::vector<double> seconds;
         for (std::size_t r = 0; r < runners.size(); ++r) {
-            pipeline::RerankResult result;
-            seconds.push_back(runners[r].run(encodings[which], which, result));
+            Diagnosis result;
+            seconds.push_back(runners[r].run(encodings[which], result));
             times[r].push_back(seconds.back());
-            fmt::print(stderr, "  {}: {:.3f} s (describe {:.3f} s, decide {:.3f} s, {} generated, {} attention steps)\n",
+            fmt::print(stderr, "  {}: {:.3f} s (describe {:.3f} s, decide {:.3f} s, {} generated, {} attention maps)\n",
                        runners[r].name, seconds.back(), result.timings.describe_ms / 1000,
-                       result.timings.decide_ms / 1000, result.timings.generated_tokens,
-                       result.attention ? result.attention->all_steps.size() : 0);
+                       result.timings.decide_ms / 1000, result.timings.generated_tokens, result.attention.size());
         }
         fa_ratio.push_back(seconds[1] / seconds[0]);
         capture_ratio.push_back(seconds[2] / seconds[0]);

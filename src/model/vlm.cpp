@@ -608,7 +608,7 @@ struct Vlm::Impl {
         if (prompt_tokens + new_tokens > params.context_size) {
             throw Error(ErrorKind::InvalidArgument,
                         fmt::format("context_size {}: the prompt ({} tokens, image included) plus {} new tokens "
-                                    "exceed it; raise it",
+                                    "exceed the context size; raise it",
                                     params.context_size, prompt_tokens, new_tokens),
                         "context_size");
         }

@@ -136,7 +136,11 @@ TEST_F(EngineTest, RequestsAreRefusedNamingTheField) {
     EXPECT_EQ(field_of([](auto & r) { r.alpha = 0.1; }), "alpha");
     EXPECT_EQ(field_of([](auto & r) { r.strategy = "topk"; }), "probe");
     EXPECT_EQ(field_of([](auto & r) { r.attention.enabled = true; }), "attention");
-    EXPECT_EQ(field_of([](auto & r) { r.attention.reduce = "median"; }), "attention.reduce");
+    EXPECT_EQ(field_of([](auto & r) {
+                  r.attention.enabled = true;
+                  r.attention.reduce = "median";
+              }),
+              "attention.reduce");
     EXPECT_EQ(field_of([](auto & r) { r.label_set.clear(); }), "labels");
     DiagnoseRequest unknown = isic_request();
     unknown.label_set.clear();
