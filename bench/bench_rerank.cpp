@@ -17,16 +17,13 @@
 //   bench_rerank --model M.gguf --mmproj P.gguf --rounds 3 [--image A.jpg --image B.jpg]
 #include "paired_rounds.h"
 
-#include "image/image.h"
-#include "dermlens/kb/knowledge_base.h"
-#include "model/vlm.h"
-#include "pipeline/rerank.h"
+#include "dermlens/engine.h"
+#include "probe/probe.h"
 #include "vision/encoder_identity.h"
 
 #include <CLI/CLI.hpp>
 #include <fmt/format.h>
 
-#include <algorithm>
 #include <chrono>
 #include <filesystem>
 #include <memory>
@@ -48,7 +45,8 @@ double seconds_since(Clock::time_point start) {
     return std::chrono::duration<double>(Clock::now() - start).count();
 }
 
-probe::Probe random_probe(const fs::path & mmproj, std::size_t dimension) {
+// A probe file of random weights for the model's encoder, beside the system's temporary files.
+fs::path random_probe(const fs::path & mmproj, std::size_t dimension) {
     probe::Probe p;
     p.classes = kLabels;
     p.label_set = "isic9class";
@@ -60,28 +58,29 @@ probe::Probe random_probe(const fs::path & mmproj, std::size_t dimension) {
                                              static_cast<Eigen::Index>(dimension), [&] { return normal(rng); });
     p.bias = Eigen::VectorXd::Zero(static_cast<Eigen::Index>(kLabels.size()));
     p.validate();
-    return p;
+    const fs::path file = fs::temp_directory_path() / "bench_rerank_random.probe";
+    probe::save_probe(p, file);
+    return file;
 }
 
 struct Config {
     const char * name;
     bool reuse_prefix;
     int encodes;  // vision encoder runs per image
-    pipeline::RerankParams params;
+    DiagnoseRequest request;
 };
 
 struct Runner {
     Config config;
-    std::unique_ptr<model::Vlm> vlm;
-    std::unique_ptr<pipeline::Reranker> reranker;
+    std::unique_ptr<Engine> engine;
 
-    double run(const image::RgbImage & image, std::uint64_t image_seed, pipeline::RerankResult & result) {
+    double run(const Image & image, Diagnosis & result) {
         const auto start = Clock::now();
-        model::ImageEncoding encoding;
+        EncodedImage encoded;
         for (int i = 0; i < config.encodes; ++i) {
-            encoding = vlm->encode({image.width, image.height, image.rgb.data()});
+            encoded = engine->encode(image);
         }
-        result = reranker->diagnose(encoding, {}, image_seed);
+        result = engine->diagnose(encoded, config.request);
         return seconds_since(start);
     }
 };
@@ -95,38 +94,36 @@ int main(int argc, char ** argv) {
     bench::add_paired_round_options(app, options);
     CLI11_PARSE(app, argc, argv);
 
-    const auto kb = kb::KnowledgeBase::load({kb::KnowledgeBase::shipped_dir()});
-    std::vector<image::RgbImage> decoded;
+    std::vector<Image> images;
     for (const auto & path : options.images) {
-        decoded.push_back(image::load_image(path));
+        images.push_back(Image::from_file(path));
     }
+    // The probe's feature width: one encoding by a model loaded for that alone.
+    EngineParams shape_params;
+    shape_params.model = options.model;
+    shape_params.mmproj = options.mmproj;
+    shape_params.threads = options.threads;
+    const std::size_t dimension = Engine(shape_params).encode(images[0]).encoder_mean().size();
+    const fs::path probe_file = random_probe(options.mmproj, dimension);
 
-    pipeline::RerankParams combined;
-    combined.strategy = pipeline::Strategy::Combined;
-    pipeline::RerankParams naive = combined;
-    naive.decide = pipeline::DecideMode::Generate;
-    pipeline::RerankParams direct;
+    DiagnoseRequest combined;
+    combined.strategy = "combined";
+    DiagnoseRequest naive = combined;
+    naive.decide = "generate";
+    DiagnoseRequest direct;
+    direct.strategy = "direct";
     std::vector<Runner> runners;
     for (const Config & config : {Config{"combined", true, 1, combined}, Config{"naive combined", false, 2, naive},
                                   Config{"direct", true, 1, direct}}) {
-        model::VlmParams params;
-        params.model_path = options.model;
-        params.mmproj_path = options.mmproj;
-        params.threads = options.threads;
+        EngineParams params = shape_params;
+        params.probe = probe_file;
         params.reuse_prefix = config.reuse_prefix;
-        runners.push_back({config, std::make_unique<model::Vlm>(params), nullptr});
-    }
-    const model::ImageEncoding probe_shape =
-        runners.front().vlm->encode({decoded[0].width, decoded[0].height, decoded[0].rgb.data()});
-    const probe::Probe probe = random_probe(options.mmproj, probe_shape.encoder_mean.size());
-    for (auto & runner : runners) {
-        runner.reranker = std::make_unique<pipeline::Reranker>(*runner.vlm, kb, runner.config.params, kLabels,
-                                                               "isic9class", &probe);
+        runners.push_back({config, std::make_unique<Engine>(params)});
     }
     // Warm-up on the other image: every runner starts with the instruction prefix cached, as in a run.
     for (auto & runner : runners) {
-        pipeline::RerankResult ignored;
-        runner.run(decoded[1], 99, ignored);
+        Diagnosis ignored;
+        runner.run(images[1], ignored);
     }
 
     std::vector<double> naive_ratio, direct_ratio;
@@ -134,11 +131,11 @@ int main(int argc, char ** argv) {
     fmt::print("round  image  {:>12} {:>16} {:>10}  combined/naive  combined/direct\n", "combined s", "naive combined s",
                "direct s");
     for (int round = 0; round < options.rounds; ++round) {
-        const std::size_t which = static_cast<std::size_t>(round) % decoded.size();
+        const std::size_t which = static_cast<std::size_t>(round) % images.size();
         std::vector<double> seconds;
         for (auto & runner : runners) {
-            pipeline::RerankResult result;
-            seconds.push_back(runner.run(decoded[which], which, result));
+            Diagnosis result;
+            seconds.push_back(runner.run(images[which], result));
             times[seconds.size() - 1].push_back(seconds.back());
             fmt::print(stderr, "  {}: {:.1f} s (describe {:.1f} s, decide {:.1f} s, prompt {} tokens, {} reused, {} generated)\n",
                        runner.config.name, seconds.back(), result.timings.describe_ms / 1000, result.timings.decide_ms / 1000,
@@ -151,7 +148,8 @@ int main(int argc, char ** argv) {
     }
     fmt::print("median {:>12.1f} {:>16.1f} {:>10.1f}  {:>14.3f}  {:>15.3f}\n", bench::median(times[0]),
                bench::median(times[1]), bench::median(times[2]), bench::median(naive_ratio), bench::median(direct_ratio));
-    fmt::print("encoder runs: combined {}, naive combined {}, direct {} (one warm-up image and the probe's shape included)\n",
-               runners[0].vlm->encoder_runs(), runners[1].vlm->encoder_runs(), runners[2].vlm->encoder_runs());
+    fmt::print("encoder runs: combined {}, naive combined {}, direct {} (one warm-up image included)\n",
+               runners[0].engine->info().encoder_runs, runners[1].engine->info().encoder_runs,
+               runners[2].engine->info().encoder_runs);
     return 0;
 }

@@ -83,6 +83,9 @@ struct EngineParams {
     // Make attention maps possible (DiagnoseRequest::attention): the text model then runs
     // without flash attention, so flash_attention must not be On.
     bool capture_attention = false;
+    // Keep the KV cache between calls and evaluate only what a prompt does not share with the
+    // previous one (the same answers, a fraction of the time); off: every call starts empty.
+    bool reuse_prefix = true;
     LogCallback log;
 
     // Throws Error(InvalidArgument) naming the field: empty model or mmproj, threads below 0,

@@ -54,6 +54,7 @@ model::VlmParams vlm_params(const EngineParams & params) {
     out.text_flash_attention = params.flash_attention;
     out.vision_flash_attention = params.vision_flash_attention;
     out.capture_attention = params.capture_attention;
+    out.reuse_prefix = params.reuse_prefix;
     out.log = params.log;
     out.validate();
     return out;

@@ -1,5 +1,6 @@
 #include "eval/eval_runner.h"
 
+#include "dermlens/engine.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
@@ -30,7 +31,7 @@ RunCounts run_plan(const Protocol & protocol, EvalSession & session, RunStore & 
         try {
             sample.record = protocol.run(item, session);
         } catch (const Error & e) {
-            if (e.kind() == ErrorKind::InvalidModel || e.kind() == ErrorKind::InvalidArgument) {
+            if (stops_batch(e)) {
                 throw;
             }
             const EvalImage & image = session.dataset().images[item.image];

@@ -23,7 +23,7 @@ const Calibration & calibration_of(const Probe & probe) {
 
 void SetParams::validate() const {
     if (alpha && !(*alpha > 0.0 && *alpha < 1.0)) {
-        throw Error(ErrorKind::InvalidArgument, fmt::format("--alpha {} must be in (0, 1)", *alpha));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("alpha {} must be in (0, 1)", *alpha), "alpha");
     }
     if (max_size != 0 && max_size < min_size) {
         throw Error(ErrorKind::InvalidArgument,
@@ -54,7 +54,7 @@ CandidateMode parse_candidate_mode(const std::string & text) {
 
 void CandidateParams::validate() const {
     if (top_k == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
+        throw Error(ErrorKind::InvalidArgument, "top_k must be at least 1", "top_k");
     }
     set.validate();
 }

@@ -105,8 +105,8 @@ std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::Feat
         return rows;
     }
     if (split != "train" && split != "val" && split != "calib" && split != "test") {
-        throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("--split '{}' is not train, val, calib, test or all", split));
+        throw Error(ErrorKind::InvalidArgument, fmt::format("split '{}' is not train, val, calib, test or all", split),
+                    "split");
     }
     const bool has_splits = std::any_of(table.splits.begin(), table.splits.end(),
                                         [](const std::string & s) { return !s.empty(); });
@@ -115,9 +115,10 @@ std::vector<std::size_t> evaluation_rows(const Probe & probe, const vision::Feat
     }
     if (!probe.training.split_generated) {
         throw Error(ErrorKind::InvalidArgument,
-                    fmt::format("the features have no split column and the probe was trained on given splits, so "
-                                "there is no '{}' split: use --split all",
-                                split));
+                    fmt::format("split '{}': the features have no split column and the probe was trained on given "
+                                "splits, so there is no such split; evaluate on all",
+                                split),
+                    "split");
     }
     return dataset::rows_of_split(dataset::make_splits(table.labels, table.patient_ids, probe.training.split_seed,
                                      probe.training.proportions),
@@ -131,7 +132,7 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
         throw Error(ErrorKind::InvalidInput, fmt::format("features file '{}': no rows to evaluate", table_name));
     }
     if (top_k == 0) {
-        throw Error(ErrorKind::InvalidArgument, "--top-k must be at least 1");
+        throw Error(ErrorKind::InvalidArgument, "top_k must be at least 1", "top_k");
     }
     const std::vector<int> truth = truth_of(probe, table, rows, table_name);
     const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
