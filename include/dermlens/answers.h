@@ -6,7 +6,7 @@
 // section 4.1.4: exact, synonym, subclass and a close parent are correct).
 #pragma once
 
-#include "dermlens/kb/knowledge_base.h"
+#include "dermlens/kb.h"
 
 #include <cstddef>
 #include <optional>
