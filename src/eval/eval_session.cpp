@@ -175,7 +175,9 @@ const model::ImageEncoding & EvalSession::encoding(std::size_t image) {
     }
     held_.reset();
     const DecodeLimits limits{static_cast<std::uint64_t>(params_.max_megapixels * 1e6)};
-    held_.emplace(image, engine().encode(Image::from_file(dataset_.images[image].path, limits)));
+    const Image file = Image::from_file(dataset_.images[image].path, limits);
+    sha256_.emplace(image, file.sha256());  // hashed once, also for the image's cached feature
+    held_.emplace(image, engine().encode(file));
     return EngineInternals::encoding(held_->second);
 }
 

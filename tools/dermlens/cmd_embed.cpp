@@ -10,7 +10,6 @@
 #include "diagnose_flow.h"
 #include "progress.h"
 
-#include "common/hash.h"
 #include "dermlens/error.h"
 #include "dataset/manifest.h"
 #include "vision/embedding_cache.h"
@@ -96,12 +95,11 @@ private:
         const dataset::ManifestRow & row = manifest_.rows[i];
         const auto start = Clock::now();
         try {
-            const std::string sha256 = sha256_file(row.image);
-            if (cache_.contains(sha256, identity_)) {
+            const Image image = Image::from_file(row.image, limits_);  // hashed once: the cache's key
+            if (cache_.contains(image.sha256(), identity_)) {
                 ++outcome_.cached;
                 return;
             }
-            const Image image = Image::from_file(row.image, limits_);
             image.rgb();  // an image that cannot be used fails before any model loads
             const EncodedImage encoded = engine().encode(image);  // stored in the cache
             ++outcome_.encoded;
