@@ -151,7 +151,7 @@ TEST(TextMetricsNltk, EqualNltkOnRandomPairs) {
                     expected["rouge_l_summary"].get<double>(), 1e-9);
         EXPECT_NEAR(metrics::token_set_recall(references[0], hypothesis), expected["recall"].get<double>(), 1e-9);
     }
-    EXPECT_GE(synonym_matters, 20U);
+    EXPECT_GE(synonym_matters, 5U);
     for (std::size_t c = 0; c < cases["corpora"].size(); ++c) {
         std::vector<std::vector<metrics::Tokens>> references;
         std::vector<metrics::Tokens> hypotheses;
