@@ -360,6 +360,17 @@ double token_set_recall(const Tokens & reference, const Tokens & hypothesis) {
     return static_cast<double>(common) / static_cast<double>(reference_words.size());
 }
 
+RougeVariant parse_rouge_variant(const std::string & name) {
+    if (name == "sentence") {
+        return RougeVariant::Sentence;
+    }
+    if (name == "summary") {
+        return RougeVariant::Summary;
+    }
+    invalid(fmt::format("ROUGE-L '{}': choose sentence (LCS F1) or summary (pltrdy's summary-level variant)", name),
+            "rouge");
+}
+
 TextScores score_answers(const std::vector<std::string> & answers, const std::vector<std::string> & references,
                          const WordNet * wordnet, RougeVariant rouge) {
     if (answers.size() != references.size()) {

@@ -63,6 +63,8 @@ double rouge_l_summary(std::string_view hypothesis, std::string_view reference);
 double token_set_recall(const Tokens & reference, const Tokens & hypothesis);
 
 enum class RougeVariant { Sentence, Summary };
+// "sentence" or "summary"; throws Error(InvalidArgument) naming the choices.
+RougeVariant parse_rouge_variant(const std::string & name);
 
 // One scored answer set: per-answer METEOR, ROUGE-L and recall averaged, BLEU-4 over the corpus.
 struct TextScores {
