@@ -6,6 +6,7 @@
 #include "eval/protocol_factories.h"
 #include "eval/protocol_support.h"
 
+#include "dermlens/error.h"
 #include "metrics/text_metrics.h"
 
 #include <fmt/format.h>

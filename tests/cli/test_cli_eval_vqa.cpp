@@ -16,6 +16,7 @@
 #include <fstream>
 #include <map>
 #include <sstream>
+#include <tuple>
 
 namespace {
 
@@ -101,7 +102,7 @@ TEST_F(CliEvalVqa, AnswersEveryQuestionAndScoresPerModality) {
     for (const json & sample : samples) {
         ASSERT_FALSE(sample.contains("error")) << sample.dump();
         EXPECT_FALSE(sample["question"].get<std::string>().empty());
-        for (const std::string group : {sample["modality"].get<std::string>(), std::string("all")}) {
+        for (const std::string & group : {sample["modality"].get<std::string>(), std::string("all")}) {
             auto & [hyps, refs] = answers[group][sample["config"]["seed"].get<long long>()];
             hyps.push_back(sample["answer"]);
             refs.push_back(sample["reference"]);

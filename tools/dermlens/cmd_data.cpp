@@ -2,6 +2,8 @@
 // dermlens data annotate PAIRS.jsonl --out OUT.jsonl [--rules FILE] [--json]
 // dermlens data filter PAIRS.jsonl --out OUT.jsonl [--min-size 300] [--remove-flagged] [--json]
 // dermlens data stats FILE.jsonl [--json]
+// dermlens data vqa-generate PAIRS.jsonl --out OUT.jsonl --model TEXT.gguf [--questions Q.jsonl]
+//   [--rejected FILE] [--max-tokens 512] [--temperature 0] [--seed 0] [--threads N] [--json]
 // Paper 001's (MM-Skin) data tools on JSON Lines files (docs/data-tools.md): figures' captions
 // split into one per image, age / sex / removal flags read from captions, images under the
 // minimum resolution left out, and the dataset's statistics.
@@ -14,6 +16,7 @@
 #include "mmskin/records.h"
 #include "mmskin/resolution.h"
 #include "mmskin/statistics.h"
+#include "mmskin/vqa_writer.h"
 
 #include <fmt/format.h>
 
@@ -35,6 +38,12 @@ struct DataOptions {
     std::uint32_t min_size = 300;
     bool remove_flagged = false;
     bool json = false;
+    // vqa-generate
+    std::string model;
+    std::string questions;  // the VQA protocol's question file to write
+    std::string rejected;   // the rejected turns, with reasons
+    mmskin::VqaWriterParams writer;
+    int threads = 0;
 };
 
 // An image path of a record, relative to the folder of the file that lists it.
@@ -173,6 +182,49 @@ int run_stats(const DataOptions & options) {
     return 0;
 }
 
+// Each caption's turns from a local text model (a text-only Engine), filtered by paper 001's rules.
+int run_vqa_generate(const DataOptions & options) {
+    options.writer.validate();
+    const mmskin::VqaWriterConfig config = mmskin::VqaWriterConfig::load(mmskin::VqaWriterConfig::default_file());
+    std::vector<Record> records = mmskin::read_records(options.input, {"caption"});
+    EngineParams params;
+    params.model = options.model;
+    params.threads = options.threads;
+    Engine engine(params);
+    std::vector<Record> rejected;
+    std::vector<Record> questions;
+    std::size_t kept = 0;
+    for (Record & record : records) {
+        const mmskin::WrittenTurns written =
+            mmskin::write_turns(engine, record["caption"].get<std::string>(), config, options.writer);
+        record["qa"] = ordered_json::array();
+        for (const mmskin::VqaTurn & turn : written.turns.kept) {
+            record["qa"].push_back({{"q", turn.question}, {"a", turn.answer}});
+            questions.push_back({{"image", record.value("image", "")}, {"question", turn.question},
+                                 {"answer", turn.answer}, {"modality", record.value("modality", "")}});
+        }
+        for (const mmskin::RejectedTurn & turn : written.turns.rejected) {
+            rejected.push_back({{"image", record.value("image", "")}, {"reason", turn.reason},
+                                {"q", turn.turn.question}, {"a", turn.turn.answer}});
+        }
+        kept += written.turns.kept.size();
+    }
+    mmskin::write_records(options.out, records);
+    if (!options.questions.empty()) {
+        mmskin::write_records(options.questions, questions);
+    }
+    if (!options.rejected.empty()) {
+        mmskin::write_records(options.rejected, rejected);
+    }
+    std::string text = fmt::format("vqa-generate: {} captions -> {} turns kept in '{}', {} rejected\n", records.size(),
+                                   kept, options.out, rejected.size());
+    for (const Record & entry : rejected) {
+        text += fmt::format("  {}: {}\n", entry["image"].get<std::string>(), entry["reason"].get<std::string>());
+    }
+    report(options, {{"captions", records.size()}, {"kept", kept}, {"rejected", rejected}}, text);
+    return 0;
+}
+
 CLI::App * add_data_command(CLI::App & data, const std::shared_ptr<DataOptions> & options, const char * name,
                             const char * description, bool writes) {
     auto * app = data.add_subcommand(name, description);
@@ -216,6 +268,22 @@ void register_data(CLI::App & root, std::vector<Command> & commands) {
     app = add_data_command(*data, stats, "stats",
                            "Counts per modality, demographics, average lengths, vocabulary and Herdan's C", false);
     commands.push_back({app, [stats] { return run_stats(*stats); }});
+
+    auto vqa = std::make_shared<DataOptions>();
+    app = add_data_command(*data, vqa, "vqa-generate",
+                           "Write 2-4 question-answer turns per caption with a local text model, filtered by paper "
+                           "001's rules",
+                           true);
+    app->add_option("--model,-m", vqa->model, "GGUF text model (any; no mmproj)")->required();
+    app->add_option("--questions", vqa->questions,
+                    "Also write the kept turns as eval --protocol skinvl-vqa questions (image, question, answer, "
+                    "modality)");
+    app->add_option("--rejected", vqa->rejected, "JSON Lines file of the rejected turns with their reasons");
+    app->add_option("--max-tokens", vqa->writer.max_tokens, "Generated tokens at most per caption")->capture_default_str();
+    app->add_option("--temperature", vqa->writer.temperature, "0: greedy")->capture_default_str();
+    app->add_option("--seed", vqa->writer.seed, "Seed of sampled replies")->capture_default_str();
+    app->add_option("--threads", vqa->threads, "CPU threads (0: every core)")->capture_default_str();
+    commands.push_back({app, [vqa] { return run_vqa_generate(*vqa); }});
 }
 
 }  // namespace dermlens::cli
