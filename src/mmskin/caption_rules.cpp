@@ -35,11 +35,6 @@ std::vector<std::string> string_list(const json & node, const std::filesystem::p
     return words;
 }
 
-// Whether the word sequence `phrase` occurs in `words`.
-bool contains_phrase(const std::vector<std::string> & words, const std::vector<std::string> & phrase) {
-    return !phrase.empty() && std::search(words.begin(), words.end(), phrase.begin(), phrase.end()) != words.end();
-}
-
 const std::string * first_found(const std::vector<std::string> & words, const std::vector<std::string> & phrases) {
     for (const std::string & phrase : phrases) {
         if (contains_phrase(words, caption_words(phrase))) {
@@ -133,6 +128,10 @@ std::vector<std::string> caption_words(std::string_view text) {
         words.push_back(std::move(current));
     }
     return words;
+}
+
+bool contains_phrase(const std::vector<std::string> & words, const std::vector<std::string> & phrase) {
+    return !phrase.empty() && std::search(words.begin(), words.end(), phrase.begin(), phrase.end()) != words.end();
 }
 
 std::filesystem::path CaptionRules::default_file() { return data_dir() / "mmskin" / "caption_rules.json"; }

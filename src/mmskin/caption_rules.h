@@ -57,4 +57,7 @@ std::vector<std::string> removal_flags(std::string_view caption, const CaptionRu
 // Lower-cased runs of ASCII letters and digits (other bytes separate words too).
 std::vector<std::string> caption_words(std::string_view text);
 
+// Whether the word sequence `phrase` (caption_words of a word or phrase) occurs in `words`.
+bool contains_phrase(const std::vector<std::string> & words, const std::vector<std::string> & phrase);
+
 }  // namespace dermlens::mmskin

@@ -39,10 +39,6 @@ std::set<std::string> numbers_in(std::string_view text) {
     return numbers;
 }
 
-bool contains_words(const std::vector<std::string> & words, const std::vector<std::string> & phrase) {
-    return !phrase.empty() && std::search(words.begin(), words.end(), phrase.begin(), phrase.end()) != words.end();
-}
-
 // The names (as word sequences) of every knowledge-base condition below the top-level
 // categories: "melanoma", "basal cell carcinoma", … — the diagnoses a turn must not add.
 std::vector<std::pair<std::string, std::vector<std::vector<std::string>>>> diagnosis_names(const kb::KnowledgeBase & kb) {
@@ -68,7 +64,7 @@ std::string rule_broken(const VqaTurn & turn, const std::vector<std::string> & c
     const std::string text = turn.question + " " + turn.answer;
     const std::vector<std::string> words = caption_words(text);
     for (const std::string & forbidden : config.forbidden_words) {
-        if (contains_words(words, caption_words(forbidden))) {
+        if (contains_phrase(words, caption_words(forbidden))) {
             return fmt::format("forbidden word '{}'", forbidden);
         }
     }
@@ -78,9 +74,9 @@ std::string rule_broken(const VqaTurn & turn, const std::vector<std::string> & c
         }
     }
     for (const auto & [id, forms] : diagnoses) {
-        const auto in_turn = std::find_if(forms.begin(), forms.end(), [&](const auto & f) { return contains_words(words, f); });
+        const auto in_turn = std::find_if(forms.begin(), forms.end(), [&](const auto & f) { return contains_phrase(words, f); });
         if (in_turn != forms.end() &&
-            std::none_of(forms.begin(), forms.end(), [&](const auto & f) { return contains_words(caption_words_list, f); })) {
+            std::none_of(forms.begin(), forms.end(), [&](const auto & f) { return contains_phrase(caption_words_list, f); })) {
             std::string name;
             for (const std::string & word : *in_turn) {
                 name += (name.empty() ? "" : " ") + word;
