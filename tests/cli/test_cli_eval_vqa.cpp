@@ -88,20 +88,11 @@ protected:
     static inline dermlens::testmodel::Files model_;
 };
 
-TEST_F(CliEvalVqa, AnswersEveryQuestionAndScoresPerModality) {
-    // Image paths are relative to the question file's folder: the shared images are linked beside it.
-    fs::create_directory_symlink(kImages, dir_->path() / "images");
-    write_questions(dir_->path() / "questions.jsonl");
-    const fs::path out = dir_->path() / "vqa";
-    const auto run = eval(dir_->path() / "questions.jsonl", out, {"--seeds", "2", "--temperature", "0.7"});
-    ASSERT_EQ(run.exit_code, 0) << run.err;
-
-    const std::vector<json> samples = samples_of(out);
-    ASSERT_EQ(samples.size(), 12U);  // 6 questions x 2 seeds
+// The summary's metrics of every group against a recomputation from the run's samples.
+void expect_summary_matches_samples(const fs::path & out, std::size_t seeds, dermlens::metrics::RougeVariant rouge) {
     std::map<std::string, std::map<long long, std::pair<std::vector<std::string>, std::vector<std::string>>>> answers;
-    for (const json & sample : samples) {
+    for (const json & sample : samples_of(out)) {
         ASSERT_FALSE(sample.contains("error")) << sample.dump();
-        EXPECT_FALSE(sample["question"].get<std::string>().empty());
         for (const std::string & group : {sample["modality"].get<std::string>(), std::string("all")}) {
             auto & [hyps, refs] = answers[group][sample["config"]["seed"].get<long long>()];
             hyps.push_back(sample["answer"]);
@@ -110,26 +101,60 @@ TEST_F(CliEvalVqa, AnswersEveryQuestionAndScoresPerModality) {
     }
     const json summary = json::parse(read_text_file(out / "summary.json"));
     const dermlens::metrics::WordNet wordnet;
-    std::size_t groups = 0;
+    std::vector<std::string> groups;
     for (const json & group : summary["groups"]) {
         const std::string modality = group["config"]["modality"];
         ASSERT_TRUE(answers.count(modality)) << modality;
-        ++groups;
-        double bleu = 0, meteor = 0, rouge = 0, recall = 0;
+        groups.push_back(modality);
+        std::map<std::string, double> expected;
         for (const auto & [seed, texts] : answers[modality]) {
-            const auto scores = dermlens::metrics::score_answers(texts.first, texts.second, &wordnet);
-            bleu += scores.bleu4 / 2;
-            meteor += scores.meteor / 2;
-            rouge += scores.rouge_l / 2;
-            recall += scores.recall / 2;
+            const auto scores = dermlens::metrics::score_answers(texts.first, texts.second, &wordnet, rouge);
+            expected["bleu4"] += scores.bleu4 / static_cast<double>(seeds);
+            expected["meteor"] += scores.meteor / static_cast<double>(seeds);
+            expected["rouge_l"] += scores.rouge_l / static_cast<double>(seeds);
+            expected["recall"] += scores.recall / static_cast<double>(seeds);
         }
-        EXPECT_NEAR(group["metrics"]["bleu4"]["mean"].get<double>(), bleu, 1e-12) << modality;
-        EXPECT_NEAR(group["metrics"]["meteor"]["mean"].get<double>(), meteor, 1e-12) << modality;
-        EXPECT_NEAR(group["metrics"]["rouge_l"]["mean"].get<double>(), rouge, 1e-12) << modality;
-        EXPECT_NEAR(group["metrics"]["recall"]["mean"].get<double>(), recall, 1e-12) << modality;
+        for (const auto & [metric, value] : expected) {
+            EXPECT_NEAR(group["metrics"][metric]["mean"].get<double>(), value, 1e-12) << modality << " " << metric;
+        }
     }
-    EXPECT_EQ(groups, 4U);  // clinical, dermoscopic, pathology, all
-    EXPECT_THAT(read_text_file(out / "report.md"), HasSubstr("Table 3: VQA"));
+    EXPECT_EQ(groups, (std::vector<std::string>{"clinical", "dermoscopic", "pathology", "all"}));
+}
+
+TEST_F(CliEvalVqa, AnswersEveryQuestionAndScoresPerModality) {
+    // Image paths are relative to the question file's folder: the shared images are linked beside it.
+    fs::create_directory_symlink(kImages, dir_->path() / "images");
+    write_questions(dir_->path() / "questions.jsonl");
+    const fs::path sampled = dir_->path() / "sampled";
+    const auto run = eval(dir_->path() / "questions.jsonl", sampled, {"--seeds", "2", "--temperature", "0.7"});
+    ASSERT_EQ(run.exit_code, 0) << run.err;
+    ASSERT_EQ(samples_of(sampled).size(), 12U);  // 6 questions x 2 seeds
+    expect_summary_matches_samples(sampled, 2, dermlens::metrics::RougeVariant::Sentence);
+    EXPECT_THAT(read_text_file(sampled / "report.md"), HasSubstr("Table 3: VQA"));
+
+    // A random model's answers share nothing with the references: so that the scores are not all
+    // zero, a greedy run is asked again with its own answers as the references of two modalities.
+    const fs::path greedy = dir_->path() / "greedy";
+    ASSERT_EQ(eval(dir_->path() / "questions.jsonl", greedy, {"--seeds", "1"}).exit_code, 0);
+    {
+        std::ofstream own(dir_->path() / "own_answers.jsonl");
+        for (json sample : samples_of(greedy)) {
+            const bool own_answer = sample["modality"] != "pathology";
+            own << json{{"image", "images/" + sample["image"].get<std::string>().substr(7)},
+                        {"question", sample["question"]},
+                        {"answer", own_answer ? sample["answer"] : sample["reference"]},
+                        {"modality", sample["modality"]}}
+                       .dump()
+                << "\n";
+        }
+    }
+    const fs::path again = dir_->path() / "again";
+    ASSERT_EQ(eval(dir_->path() / "own_answers.jsonl", again, {"--seeds", "1", "--rouge", "summary"}).exit_code, 0);
+    expect_summary_matches_samples(again, 1, dermlens::metrics::RougeVariant::Summary);
+    const json summary = json::parse(read_text_file(again / "summary.json"));
+    EXPECT_DOUBLE_EQ(summary["groups"][0]["metrics"]["recall"]["mean"].get<double>(), 1.0);  // clinical
+    EXPECT_GT(summary["groups"][1]["metrics"]["bleu4"]["mean"].get<double>(), 0.99);       // dermoscopic
+    EXPECT_GT(summary["groups"][3]["metrics"]["meteor"]["mean"].get<double>(), 0.3);        // all
 }
 
 TEST_F(CliEvalVqa, RefusesABadQuestionLine) {
