@@ -59,27 +59,30 @@ nlohmann::ordered_json EvalParams::settings(const std::string & model_sha256, co
     for (const auto & overlay : kb_overlays) {
         overlays.push_back(overlay.string());
     }
-    return {{"protocol", protocol},
-            {"manifest", manifest.string()},
-            {"label_set", label_set},
-            {"kb_overlays", overlays},
-            {"model", {{"path", vlm.model_path.string()}, {"sha256", model_sha256}}},
-            {"mmproj", {{"path", vlm.mmproj_path.string()}, {"sha256", mmproj_sha256}}},
-            {"seeds", seeds},
-            {"seed", seed},
-            {"shots", shots},
-            {"shot_counts", shot_counts},
-            {"top_k", top_k},
-            {"conformal_score", conformal_score},
-            {"conformal_per_class", conformal_per_class},
-            {"strategy", strategy},
-            {"style", pipeline::style_name(style)},
-            {"schema", pipeline::schema_name(schema)},
-            {"decide", pipeline::decide_mode_name(decide)},
-            {"answer_tokens", answer_tokens},
-            {"context_size", vlm.context_size},
-            {"temperature", temperature},
-            {"rouge", rouge}};
+    nlohmann::ordered_json out{{"protocol", protocol},
+                               {"manifest", manifest.string()},
+                               {"label_set", label_set},
+                               {"kb_overlays", overlays},
+                               {"model", {{"path", vlm.model_path.string()}, {"sha256", model_sha256}}},
+                               {"mmproj", {{"path", vlm.mmproj_path.string()}, {"sha256", mmproj_sha256}}},
+                               {"seeds", seeds},
+                               {"seed", seed},
+                               {"shots", shots},
+                               {"shot_counts", shot_counts},
+                               {"top_k", top_k},
+                               {"conformal_score", conformal_score},
+                               {"conformal_per_class", conformal_per_class},
+                               {"strategy", strategy},
+                               {"style", pipeline::style_name(style)},
+                               {"schema", pipeline::schema_name(schema)},
+                               {"decide", pipeline::decide_mode_name(decide)},
+                               {"answer_tokens", answer_tokens},
+                               {"context_size", vlm.context_size},
+                               {"temperature", temperature}};
+    if (is_vqa()) {
+        out["rouge"] = rouge;  // only here, so that the other protocols' runs from before it still resume
+    }
+    return out;
 }
 
 EvalParams EvalParams::from_settings(const nlohmann::ordered_json & settings) {
