@@ -166,7 +166,26 @@ bool allowed_before(std::string_view caption, std::size_t at, bool first, bool b
     return word == "and" || word == "or";
 }
 
-// A marker starting at `at`, if one is there (parenthesised, or a bare capital list ending in ",:)").
+// A bare label list at `at` ("A, …", "B and C: …"): the longest text before a ",", ":" or ")"
+// and a space, within 16 characters, that parses and continues the sequence.
+std::optional<Marker> bare_marker_at(std::string_view caption, std::size_t at, const std::vector<Marker> & markers) {
+    std::optional<Marker> found;
+    for (std::size_t end = at + 1; end < caption.size() && end - at <= 16; ++end) {
+        const char c = caption[end];
+        const bool closes = (c == ',' || c == ':' || c == ')') &&
+                            (end + 1 == caption.size() || std::isspace(static_cast<unsigned char>(caption[end + 1])));
+        if (!closes) {
+            continue;
+        }
+        auto labels = parse_label_list(caption.substr(at, end - at), true);
+        if (labels && in_sequence(markers, *labels)) {
+            found = Marker{at, end + 1, std::move(*labels)};
+        }
+    }
+    return found;
+}
+
+// A marker starting at `at`, if one is there (parenthesised, or a bare capital list).
 std::optional<Marker> marker_at(std::string_view caption, std::size_t at, const std::vector<Marker> & markers) {
     const bool first = markers.empty();
     if (caption[at] == '(') {
@@ -180,38 +199,11 @@ std::optional<Marker> marker_at(std::string_view caption, std::size_t at, const 
         }
         return Marker{at, close + 1, std::move(*labels)};
     }
-    if (!std::isupper(static_cast<unsigned char>(caption[at])) || (at > 0 && std::isalnum(static_cast<unsigned char>(caption[at - 1]))) ||
-        !allowed_before(caption, at, first, true)) {
+    const bool starts_word = at == 0 || !std::isalnum(static_cast<unsigned char>(caption[at - 1]));
+    if (!std::isupper(static_cast<unsigned char>(caption[at])) || !starts_word || !allowed_before(caption, at, first, true)) {
         return std::nullopt;
     }
-    for (std::size_t end = at + 1; end < caption.size() && end - at <= 16; ++end) {
-        const char c = caption[end];
-        if (c == ',' || c == ':' || c == ')') {
-            // "A, B and C: …" is one marker; "A, Plaques …" ends at the first comma.
-            if (end + 1 < caption.size() && !std::isspace(static_cast<unsigned char>(caption[end + 1]))) {
-                return std::nullopt;
-            }
-            auto labels = parse_label_list(caption.substr(at, end - at), true);
-            if (labels && in_sequence(markers, *labels)) {
-                // A longer list ("A, B:") wins over its first label ("A,") when it parses.
-                for (std::size_t further = end + 1; further < caption.size() && further - at <= 16; ++further) {
-                    const char f = caption[further];
-                    if ((f == ':' || f == ',' || f == ')') &&
-                        (further + 1 >= caption.size() || std::isspace(static_cast<unsigned char>(caption[further + 1])))) {
-                        if (auto longer = parse_label_list(caption.substr(at, further - at), true)) {
-                            labels = std::move(longer);
-                            end = further;
-                        }
-                    }
-                }
-                return Marker{at, end + 1, std::move(*labels)};
-            }
-            if (c != ',') {
-                return std::nullopt;
-            }
-        }
-    }
-    return std::nullopt;
+    return bare_marker_at(caption, at, markers);
 }
 
 std::string trim(std::string_view text) {
