@@ -125,3 +125,24 @@ TEST(CliData, SplitAnnotateFilterStatsAndWriteTurns) {
 }
 
 }  // namespace
+
+namespace {
+
+TEST(CliData, RefusesBadInputNamingIt) {
+    const dermlens::test::TempDir dir("cli_data_bad");
+    std::ofstream(dir / "figures.jsonl") << R"({"figure": "7", "caption": "(A) Plaque. (B) Scale."})" << "\n";
+    auto run = run_process({DERMLENS_CLI, "data", "split-captions", (dir / "figures.jsonl").string(), "--out",
+                            (dir / "pairs.jsonl").string()});
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_THAT(run.err, testing::HasSubstr("figure 1: no 'images' list"));
+    std::ofstream(dir / "pairs.jsonl") << R"({"image": "absent.png", "caption": "Plaque."})" << "\n";
+    run = run_process({DERMLENS_CLI, "data", "filter", (dir / "pairs.jsonl").string(), "--out", (dir / "kept.jsonl").string()});
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_THAT(run.err, testing::HasSubstr("absent.png': cannot read it"));
+    std::ofstream(dir / "notjson.jsonl") << "caption: plaque\n";
+    run = run_process({DERMLENS_CLI, "data", "stats", (dir / "notjson.jsonl").string()});
+    EXPECT_NE(run.exit_code, 0);
+    EXPECT_THAT(run.err, testing::HasSubstr("line 1: not a JSON object"));
+}
+
+}  // namespace
