@@ -5,7 +5,7 @@
 // exception lists, then NLTK's detachment rules applied until a form is in the index) — so
 // that METEOR here and NLTK's meteor_score match the same words.
 //
-// The index and exception files are read once (about 0.3 s); synset lines are read from the
+// The index and exception files are read once (under a second); synset lines are read from the
 // data files by offset when first needed and the answers kept. Thread-safe.
 #pragma once
 
