@@ -1,9 +1,7 @@
 # The Python package's native module, dermlens._dermlens (python/), built for DERMLENS_PYTHON with
 # Debian's pybind11 when both are found (DERMLENS_PYTHON_MODULE, default ON then). The build tree's
 # python/ folder is then an importable package: PYTHONPATH=build/python (docs/python.md).
-if(NOT DEFINED Python_EXECUTABLE)
-  set(Python_EXECUTABLE "${DERMLENS_PYTHON}")
-endif()
+set(Python_EXECUTABLE "${DERMLENS_PYTHON}")
 find_package(Python 3.9 COMPONENTS Interpreter Development.Module)
 set(PYBIND11_FINDPYTHON ON)
 if(Python_FOUND)

@@ -11,6 +11,7 @@
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
+#include <chrono>
 #include <optional>
 #include <string>
 #include <utility>
@@ -24,12 +25,19 @@ class CallbackBridge {
 public:
     explicit CallbackBridge(py::object progress) : progress_(std::move(progress)) {}
 
-    // Called without the GIL before the encoder runs and before every decoded token.
+    // Called without the GIL, on the calling thread, before the encoder runs and before every
+    // decoded token. Python's signal handlers run at most every kSignalInterval, so that another
+    // busy Python thread does not make every token wait for the GIL.
     bool should_stop() {
-        const py::gil_scoped_acquire gil;
         if (pending_) {
             return true;
         }
+        const auto now = std::chrono::steady_clock::now();
+        if (now - last_signal_check_ < kSignalInterval) {
+            return false;
+        }
+        last_signal_check_ = now;
+        const py::gil_scoped_acquire gil;
         if (PyErr_CheckSignals() != 0) {  // runs Python's signal handlers: Ctrl-C raises KeyboardInterrupt here
             pending_.emplace();
             return true;
@@ -84,8 +92,11 @@ private:
         }
     }
 
+    static constexpr std::chrono::milliseconds kSignalInterval{20};
+
     py::object progress_;
-    std::optional<py::error_already_set> pending_;
+    std::optional<py::error_already_set> pending_;  // touched on the calling thread only
+    std::chrono::steady_clock::time_point last_signal_check_{};
 };
 
 FlashAttention flash_attention_of(const std::string & text, const std::string & field) {
