@@ -203,7 +203,7 @@ py::object report_of(const Diagnosis & diagnosis) {
         }
         report["heatmaps"] = heatmaps;
     }
-    return std::move(report);
+    return report;
 }
 
 py::dict image_info_of(const ImageInfo & image) {

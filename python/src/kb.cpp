@@ -3,6 +3,7 @@
 // `dermlens kb ... --json`.
 #include "bindings.h"
 
+#include "dermlens/error.h"
 #include "dermlens/kb.h"
 #include "kb/condition_report.h"
 

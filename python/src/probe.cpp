@@ -9,6 +9,7 @@
 #include "probe/train.h"
 #include "vision/feature_table.h"
 
+#include <pybind11/eigen.h>
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
 
@@ -59,7 +60,7 @@ vision::FeatureTable borrowed_table(const FeatureArray & features, const std::ve
                                     const std::optional<std::vector<std::string>> & patient_ids,
                                     const std::optional<std::vector<std::string>> & images) {
     vision::FeatureTable table;
-    table.borrowed = view_of(features, "features");
+    table.borrowed.emplace(view_of(features, "features"));
     const auto rows = static_cast<std::size_t>(features.shape(0));
     table.labels = column_or_blank(labels, rows, "labels");
     table.splits = column_or_blank(splits, rows, "splits");
