@@ -1,10 +1,12 @@
 """The `python` blocks of docs/python.md, run in order in one namespace as a user would run them:
 in a folder holding the tiny model under the example's file names and a folder of lesions."""
 
+import functools
 import re
 
 import pandas as pd
 
+import dermlens
 from conftest import SOURCE_DIR
 
 
@@ -20,6 +22,9 @@ def test_the_worked_example_runs(tiny_model, lesions, tmp_path, monkeypatch):
         (tmp_path / "lesions" / lesion.name).symlink_to(lesion)
     monkeypatch.chdir(tmp_path)
     monkeypatch.setenv("MPLBACKEND", "Agg")
+    # One ggml thread, as every model test (the example's Engine takes every core, which two
+    # tests running at once on two cores would fight over).
+    monkeypatch.setattr(dermlens, "Engine", functools.partial(dermlens.Engine, threads=1))
 
     namespace = {}
     for block in blocks:
