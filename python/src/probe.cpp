@@ -23,8 +23,8 @@ namespace {
 
 using FeatureArray = py::array_t<float>;  // float32 arrives as it is; other dtypes are converted first
 
-// The rows of a 2-D float32 array where they lie (strides in floats); `array` must outlive the view.
-vision::FeatureView view_of(const FeatureArray & array, const std::string & field) {
+// The rows of a 2-D float32 array where they lie (strides in floats); `array` must outlive them.
+vision::BorrowedRows rows_of(const FeatureArray & array, const std::string & field) {
     if (array.ndim() != 2) {
         throw Error(ErrorKind::InvalidArgument,
                     field + ": expected a 2-D array (rows x features), got " + std::to_string(array.ndim()) + " dimensions",
@@ -37,9 +37,7 @@ vision::FeatureView view_of(const FeatureArray & array, const std::string & fiel
                                                         "numpy.ascontiguousarray(" + field + ")",
                     field);
     }
-    return vision::FeatureView(array.data(), array.shape(0), array.shape(1),
-                               Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(array.strides(1) / element,
-                                                                             array.strides(0) / element));
+    return {array.data(), array.shape(0), array.shape(1), array.strides(0) / element, array.strides(1) / element};
 }
 
 std::vector<std::string> column_or_blank(const std::optional<std::vector<std::string>> & column, std::size_t rows,
@@ -60,7 +58,7 @@ vision::FeatureTable borrowed_table(const FeatureArray & features, const std::ve
                                     const std::optional<std::vector<std::string>> & patient_ids,
                                     const std::optional<std::vector<std::string>> & images) {
     vision::FeatureTable table;
-    table.borrowed.emplace(view_of(features, "features"));
+    table.borrowed = rows_of(features, "features");
     const auto rows = static_cast<std::size_t>(features.shape(0));
     table.labels = column_or_blank(labels, rows, "labels");
     table.splits = column_or_blank(splits, rows, "splits");
@@ -107,7 +105,7 @@ probe::Probe train(const FeatureArray & features, const std::vector<std::string>
 }
 
 Eigen::MatrixXd probabilities(const probe::Probe & probe, const FeatureArray & features) {
-    const vision::FeatureView view = view_of(features, "features");
+    const vision::FeatureView view = rows_of(features, "features").view();
     const py::gil_scoped_release release;
     return probe.probabilities(view);
 }

@@ -155,3 +155,18 @@ def test_the_installed_package_reads_its_own_data_folder():
     assert (data / "kb").is_dir()
     if "DERMLENS_DATA_DIR" not in os.environ and "site-packages" in dermlens.__file__:
         assert data.resolve() == (Path(dermlens.__file__).parent / "share" / "dermlens").resolve()
+
+
+def test_attention_maps_come_back_as_arrays(tiny_model, lesions, tmp_path):
+    model, mmproj = tiny_model
+    engine = dermlens.Engine(model, mmproj, threads=1, capture_attention=True)
+    report = engine.diagnose(lesions[0], label_set="isic9class", attention=True, heatmap_dir=tmp_path)
+    grid = report["grounding"]["token_grid"]
+    heatmaps = report["heatmaps"]
+    assert set(heatmaps) == {"label", "all"}
+    for name, values in heatmaps.items():
+        assert values.shape == (grid["rows"], grid["columns"]) and values.dtype == np.float32
+        assert values.sum() == pytest.approx(1.0, abs=1e-4)
+        written = next(Path(f) for f in report["grounding"]["files"] if f.endswith(f"{name}.npy"))
+        written = written if written.is_absolute() else tmp_path / written
+        np.testing.assert_allclose(np.load(written), values, atol=1e-6)

@@ -565,6 +565,12 @@ FeatureView view_of(const Eigen::MatrixXf & features) {
                        Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(features.outerStride(), 1));
 }
 
+FeatureView BorrowedRows::view() const {
+    // Column-major terms: the outer stride steps from one column (feature) to the next, the inner
+    // one from one row to the next.
+    return FeatureView(data, rows, columns, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(column_stride, row_stride));
+}
+
 void FeatureTable::validate() const {
     const std::size_t rows = images.size();
     const FeatureView matrix = feature_rows();
