@@ -58,9 +58,8 @@ std::set<std::string> content_words(const std::string & text) {
     std::set<std::string> words;
     std::istringstream in(kb::normalize_name(text));
     for (std::string word; in >> word;) {
-        word = kb::singularize(word);
         if (!stopwords.contains(word)) {
-            words.insert(word);
+            words.insert(kb::singularize(word));
         }
     }
     return words;
