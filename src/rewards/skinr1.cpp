@@ -171,7 +171,8 @@ nlohmann::json skinr1_item(const kb::KnowledgeBase & kb, const std::string & tru
                     fmt::format("options: {} options; a question has 2 to {}", options.size(), pipeline::kMaxOptions),
                     "options");
     }
-    const std::string truth_id = label_set.empty() ? kb.resolve(truth) : kb.resolve(truth, label_set);
+    // A condition id as it is; a label through its label set.
+    const std::string truth_id = kb.contains(truth) || label_set.empty() ? kb.resolve(truth) : kb.resolve(truth, label_set);
     std::vector<std::string> ids;
     std::vector<std::string> names;
     for (const auto & option : options) {
