@@ -8,8 +8,9 @@ A thin front end over the C++ library (docs/python.md)::
     report["final_diagnosis"]["name"]
 
 `report` is the object `dermlens diagnose --json` prints (docs/diagnose-json.md). The submodules
-`dermlens.kb`, `dermlens.probe` and `dermlens.metrics` give the knowledge base, few-shot probes on
-NumPy features and the evaluation metrics. Errors raise `dermlens.Error` subclasses that carry
+`dermlens.kb`, `dermlens.probe`, `dermlens.metrics` and `dermlens.rewards` give the knowledge
+base, few-shot probes on NumPy features, the evaluation metrics and the training rewards (with
+the entry points of VERL and TRL). Errors raise `dermlens.Error` subclasses that carry
 the error's `kind`, `message` and `field`.
 """
 
@@ -27,7 +28,7 @@ from ._dermlens import (
     llama_cpp_commit,
     set_data_dir,
 )
-from . import kb, metrics, probe
+from . import kb, metrics, probe, rewards
 
 __all__ = [
     "Cancelled",
@@ -44,5 +45,6 @@ __all__ = [
     "llama_cpp_commit",
     "metrics",
     "probe",
+    "rewards",
     "set_data_dir",
 ]

@@ -4,7 +4,7 @@ from typing import Any, Callable, Mapping, Optional, Sequence, Tuple, Union
 import numpy as np
 import numpy.typing as npt
 
-from . import kb as kb, metrics as metrics, probe as probe
+from . import kb as kb, metrics as metrics, probe as probe, rewards as rewards
 
 __version__: str
 llama_cpp_commit: str

@@ -21,4 +21,5 @@ PYBIND11_MODULE(_dermlens, module) {
     dermlens::python::register_kb(module);
     dermlens::python::register_probe(module);
     dermlens::python::register_metrics(module);
+    dermlens::python::register_rewards(module);
 }
