@@ -5,6 +5,7 @@ import numpy as np
 import numpy.typing as npt
 
 from . import kb as kb, metrics as metrics, probe as probe, rewards as rewards
+from .kb import KnowledgeBase
 
 __version__: str
 llama_cpp_commit: str
@@ -102,4 +103,4 @@ class Engine:
     def info(self) -> dict[str, Any]:
         """What is loaded, the settings and the encoder / cache counters."""
     @property
-    def kb(self) -> kb.KnowledgeBase: ...
+    def kb(self) -> KnowledgeBase: ...
