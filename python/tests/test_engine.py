@@ -3,6 +3,7 @@ image given as a path, as bytes and as pixels; bad input raised as dermlens exce
 Ctrl-C (KeyboardInterrupt) cancelling a running describe-then-decide within a second with the
 Engine usable after; the GIL released during inference; the encoding reused; data found installed."""
 
+import json
 import os
 import signal
 import threading
@@ -23,7 +24,6 @@ def cli_report(tiny_model, image, *extra):
     model, mmproj = tiny_model
     out = run_cli("diagnose", "--model", model, "--mmproj", mmproj, "--threads", "1", "--label-set", "isic9class",
                   "--strategy", "describe-then-decide", "--json", *extra, image).stdout
-    import json
     return json.loads(out)[0]
 
 
