@@ -70,8 +70,8 @@ void register_kb(py::module_ & module) {
                                   "graph and the datasets' label sets. Names may be ids, names, synonyms, dataset "
                                   "labels or clinical codes; an unknown one raises dermlens.InvalidArgument with the "
                                   "closest known names.")
-        .def("__len__", &kb::KnowledgeBase::size)
-        .def("__contains__", &kb::KnowledgeBase::contains, py::arg("id"))
+        .def("__len__", &kb::KnowledgeBase::size, "The number of conditions.")
+        .def("__contains__", &kb::KnowledgeBase::contains, py::arg("id"), "Whether `id` is a condition id.")
         .def("resolve", &resolve, py::arg("name"), py::arg("label_set") = py::none(),
              "The condition id `name` stands for (through `label_set`'s labels first when given).")
         .def(
