@@ -46,6 +46,8 @@ int main(int argc, char ** argv) {
     cli::register_data(app, commands);
     cli::register_ground(app, commands);
     cli::register_eval(app, commands);
+    cli::register_train_data(app, commands);
+    cli::register_reward(app, commands);
 
     try {
         app.parse(argc, argv);
