@@ -30,6 +30,8 @@ void register_tune(CLI::App & root, std::vector<Command> & commands);      // cm
 void register_dataset(CLI::App & root, std::vector<Command> & commands);   // cmd_dataset.cpp (dataset import)
 void register_ground(CLI::App & root, std::vector<Command> & commands);    // cmd_ground.cpp (ground abstention, blind, attention)
 void register_eval(CLI::App & root, std::vector<Command> & commands);      // cmd_eval.cpp
+void register_quality(CLI::App & root, std::vector<Command> & commands);   // cmd_quality.cpp
+void register_data_modality(CLI::App & root, std::vector<Command> & commands);  // cmd_data_modality.cpp (data modality build, classify)
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands);  // cmd_eval_merge.cpp (eval merge)
 
 }  // namespace dermlens::cli

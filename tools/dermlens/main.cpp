@@ -45,6 +45,8 @@ int main(int argc, char ** argv) {
     cli::register_dataset(app, commands);
     cli::register_ground(app, commands);
     cli::register_eval(app, commands);
+    cli::register_quality(app, commands);
+    cli::register_data_modality(app, commands);
 
     try {
         app.parse(argc, argv);
