@@ -17,6 +17,7 @@
 #include <nlohmann/json.hpp>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -30,7 +31,9 @@ const char * quality_verdict_name(QualityVerdict verdict) noexcept;  // "pass" |
 // and `worse_when` says which side fails ("above" | "below").
 struct QualityCheck {
     std::string name;    // "blur", "underexposure", ... (docs/quality.md lists them)
-    double score = 0;    // the measure, in its own unit (docs/quality.md)
+    // The measure, in its own unit (docs/quality.md); empty when the check does not apply
+    // (lesion_size when no lesion was found: lesion_in_frame reports that), which passes.
+    std::optional<double> score;
     double warn_at = 0;  // the score at which the check warns ...
     double reject_at = 0;  // ... and rejects
     std::string worse_when;  // "above" | "below"

@@ -64,19 +64,23 @@ class Measures {
 public:
     Measures(const cv::Mat3b & rgb, const Thresholds & thresholds)
         : native_(rgb), working_(working_copy(rgb, thresholds.working_side)), working_grey_(grey_of(working_)),
-          skin_hue_(thresholds.skin_hue_degrees) {}
+          thresholds_(thresholds) {}
 
-    double score(const std::string & check) {
+    std::optional<double> score(const std::string & check) {
         if (check == "resolution") return std::min(native_.cols, native_.rows);
         if (check == "blur") return blur_effect(working_grey_);
         if (check == "underexposure" || check == "overexposure") return mean_level(working_grey_);
         if (check == "clipping") return clipped_share(working_, 250);
         if (check == "contrast") return rms_contrast(working_grey_);
         if (check == "noise") return noise_sigma(working_grey_);
-        if (check == "colour_cast") return colour_cast(working_, skin_hue_);
+        if (check == "colour_cast") {
+            return colour_cast(working_, thresholds_.lowest_skin_hue, thresholds_.highest_skin_hue);
+        }
         if (check == "jpeg_blocking") return blockiness(grey_of(native_));  // the 8-pixel grid is the file's
-        if (check == "lesion_in_frame") return framing().cut_share;
-        if (check == "lesion_size") return framing().area_share;
+        if (check == "lesion_in_frame") return std::max(framing().cut_share, framing().off_centre);
+        if (check == "lesion_size") {
+            return framing().found ? std::optional<double>(framing().area_share) : std::nullopt;
+        }
         if (check == "not_skin") return skin_share(working_);
         throw Error(ErrorKind::InvalidArgument, fmt::format("quality check '{}' is unknown", check));
     }
@@ -90,7 +94,7 @@ private:
     const cv::Mat3b & native_;
     cv::Mat3b working_;
     cv::Mat1b working_grey_;
-    double skin_hue_;
+    const Thresholds & thresholds_;
     std::optional<Framing> framing_;
 };
 
@@ -98,13 +102,14 @@ bool beyond(double score, double threshold, bool worse_above) {
     return worse_above ? score >= threshold : score <= threshold;
 }
 
-QualityCheck judged(const CheckThresholds & thresholds, double score) {
+QualityCheck judged(const CheckThresholds & thresholds, std::optional<double> score) {
     QualityCheck check{thresholds.name, score, thresholds.warn_at, thresholds.reject_at,
                        thresholds.worse_above ? "above" : "below", QualityVerdict::Pass, ""};
-    if (beyond(score, thresholds.reject_at, thresholds.worse_above)) {
+    if (!score) return check;
+    if (beyond(*score, thresholds.reject_at, thresholds.worse_above)) {
         check.verdict = QualityVerdict::Reject;
         check.reason = thresholds.reject_reason;
-    } else if (beyond(score, thresholds.warn_at, thresholds.worse_above)) {
+    } else if (beyond(*score, thresholds.warn_at, thresholds.worse_above)) {
         check.verdict = QualityVerdict::Warn;
         check.reason = thresholds.warn_reason;
     }
@@ -136,18 +141,11 @@ Thresholds thresholds_of(const QualityParams & params) {
 
 }  // namespace quality
 
-QualityReport assess_quality(const Image & image, const QualityParams & params) {
-    const quality::Thresholds thresholds = quality::thresholds_of(params);
-    const auto pixels = image.rgb();
-    const cv::Mat view(image.height(), image.width(), CV_8UC3, const_cast<std::uint8_t *>(pixels.data()));
-    return quality::assess(view, thresholds, image.name());
-}
-
 nlohmann::ordered_json to_json(const QualityReport & report) {
     nlohmann::ordered_json checks = nlohmann::ordered_json::array();
     for (const QualityCheck & check : report.checks) {
         checks.push_back({{"name", check.name},
-                          {"score", check.score},
+                          {"score", check.score ? nlohmann::ordered_json(*check.score) : nullptr},
                           {"warn_at", check.warn_at},
                           {"reject_at", check.reject_at},
                           {"worse_when", check.worse_when},
@@ -177,7 +175,7 @@ std::string to_text(const QualityReport & report) {
     for (const QualityCheck & check : report.checks) {
         if (check.verdict == QualityVerdict::Pass) continue;
         text += fmt::format("  {:<7} {:<16} {:.4g} ({} {:.4g} warns, {:.4g} rejects): {}\n",
-                            quality_verdict_name(check.verdict), check.name, check.score, check.worse_when,
+                            quality_verdict_name(check.verdict), check.name, check.score.value_or(0.0), check.worse_when,
                             check.warn_at, check.reject_at, check.reason);
     }
     return text;

@@ -1,6 +1,6 @@
 // The gate over pixels: every check of the thresholds on one RGB image, judged. The public
-// assess_quality (dermlens/quality.h) decodes an Image and calls this; tests and the
-// benchmark call it on pixels they distorted.
+// assess_quality (dermlens/quality.h, in src/engine/quality.cpp: Image is the engine's) decodes
+// an Image and calls this; tests and the benchmark call it on pixels they distorted.
 #pragma once
 
 #include "dermlens/quality.h"

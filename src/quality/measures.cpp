@@ -13,7 +13,11 @@
 namespace dermlens::quality {
 namespace {
 
-// Crété-Roffet's measure along one axis: `dx`/`dy` pick neighbours along columns or rows.
+// Crété-Roffet's measure along one axis (rows or columns). Steps below kLeastStep grey levels
+// are left out: in a smooth 8-bit gradient the quantisation makes one-level stairs that the box
+// blur would smooth, which would make the most blurred image look sharp.
+constexpr float kLeastStep = 2.0f;
+
 double blur_along(const cv::Mat1f & grey, bool along_rows) {
     cv::Mat1f blurred;
     cv::blur(grey, blurred, along_rows ? cv::Size(9, 1) : cv::Size(1, 9), {-1, -1}, cv::BORDER_REFLECT);
@@ -21,10 +25,12 @@ double blur_along(const cv::Mat1f & grey, bool along_rows) {
     const cv::Rect second = along_rows ? cv::Rect(1, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 1, grey.cols, grey.rows - 1);
     const cv::Mat1f sharp_steps = cv::abs(grey(second) - grey(first));
     const cv::Mat1f blurred_steps = cv::abs(blurred(second) - blurred(first));
+    cv::Mat1f counted;  // 1 where the step counts, else 0
+    cv::Mat1b(sharp_steps >= kLeastStep).convertTo(counted, CV_32F, 1.0 / 255.0);
     const cv::Mat1f lost = cv::max(sharp_steps - blurred_steps, 0.0f);
-    const double variation = cv::sum(sharp_steps)[0];
-    if (variation <= 0.0) return 1.0;  // a flat image holds no detail at all
-    return (variation - cv::sum(lost)[0]) / variation;
+    const double variation = cv::sum(sharp_steps.mul(counted))[0];
+    if (variation <= 0.0) return 1.0;  // no step worth the name: nothing is in focus
+    return (variation - cv::sum(lost.mul(counted))[0]) / variation;
 }
 
 }  // namespace
@@ -65,7 +71,9 @@ double grid_ratio(const std::vector<double> & steps) {
         if (it != worst) others += *it;
     }
     others /= 7.0;
-    return others > 0.0 ? *worst / others : 1.0;
+    // A tenth of a grey level keeps blocks flat inside (the lowest qualities) from dividing by zero.
+    constexpr double kFloor = 0.1;
+    return (*worst + kFloor) / (others + kFloor);
 }
 
 // Mean absolute step between column i and i + 1 (after_columns) or row i and i + 1.
@@ -104,7 +112,7 @@ double clipped_share(const cv::Mat3b & rgb, int highest) {
     return static_cast<double>(cv::countNonZero(brightest >= highest)) / std::max<std::size_t>(1, rgb.total());
 }
 
-double colour_cast(const cv::Mat3b & rgb, double skin_hue_degrees) {
+double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees) {
     cv::Mat3f scaled;
     rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
     cv::Mat3f lab;
@@ -116,17 +124,28 @@ double colour_cast(const cv::Mat3b & rgb, double skin_hue_degrees) {
     if (cv::countNonZero(used) == 0) return 0.0;
     const double a = cv::mean(channels[1], used)[0];
     const double b = cv::mean(channels[2], used)[0];
-    const double angle = skin_hue_degrees * std::numbers::pi / 180.0;
-    const double along = a * std::cos(angle) + b * std::sin(angle);
-    if (along <= 0.0) return std::hypot(a, b);  // opposite to skin: the whole distance to the ray's origin
-    return std::abs(-a * std::sin(angle) + b * std::cos(angle));
+    const double hue = std::atan2(b, a) * 180.0 / std::numbers::pi;
+    if (hue >= lowest_hue_degrees && hue <= highest_hue_degrees) return 0.0;
+    // The distance to the nearer of the wedge's two edge rays.
+    double nearest = std::hypot(a, b);
+    for (double edge : {lowest_hue_degrees, highest_hue_degrees}) {
+        const double angle = edge * std::numbers::pi / 180.0;
+        const double along = a * std::cos(angle) + b * std::sin(angle);
+        if (along > 0.0) nearest = std::min(nearest, std::abs(-a * std::sin(angle) + b * std::cos(angle)));
+    }
+    return nearest;
 }
+
+// Chai & Ngan's ranges, Cb widened from 127 to 145: dermoscopy's polarised light is bluer than
+// the daylight their rule was fitted on (the shared ISIC images' median Cb is 125, a tenth above 150).
+constexpr std::array<int, 2> kSkinCr{133, 173};
+constexpr std::array<int, 2> kSkinCb{77, 145};
 
 double skin_share(const cv::Mat3b & rgb) {
     cv::Mat3b ycrcb;
     cv::cvtColor(rgb, ycrcb, cv::COLOR_RGB2YCrCb);
     cv::Mat1b skin;
-    cv::inRange(ycrcb, cv::Scalar(0, 133, 77), cv::Scalar(255, 173, 127), skin);
+    cv::inRange(ycrcb, cv::Scalar(0, kSkinCr[0], kSkinCb[0]), cv::Scalar(255, kSkinCr[1], kSkinCb[1]), skin);
     std::array<cv::Mat1b, 3> channels;
     cv::split(ycrcb, channels.data());
     const cv::Mat1b lit = channels[0] > 30;
@@ -138,10 +157,12 @@ double skin_share(const cv::Mat3b & rgb) {
 Framing lesion_framing(const cv::Mat3b & rgb) {
     grounding::SegmentationParams params;
     params.max_border_share = 1.0;  // a lesion the frame cuts is what this check looks for
+    params.min_contrast = 16.0;
     const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
     Framing framing;
     if (mask.source != grounding::MaskSource::Auto) {
         framing.cut_share = 1.0;
+        framing.off_centre = 1.0;
         return framing;
     }
     framing.found = true;
@@ -152,6 +173,10 @@ Framing lesion_framing(const cv::Mat3b & rgb) {
     cv::Mat1b frame(mask.pixels.size(), 0);
     cv::rectangle(frame, cv::Rect({0, 0}, frame.size()), cv::Scalar(255), 1);
     framing.cut_share = static_cast<double>(cv::countNonZero(outline & frame)) / std::max(1, cv::countNonZero(outline));
+    const cv::Moments moments = cv::moments(mask.pixels, true);
+    const cv::Point2d centre(mask.pixels.cols / 2.0, mask.pixels.rows / 2.0);
+    framing.off_centre = cv::norm(cv::Point2d(moments.m10 / moments.m00, moments.m01 / moments.m00) - centre) /
+                         cv::norm(centre);
     return framing;
 }
 

@@ -28,13 +28,15 @@ double rms_contrast(const cv::Mat1b & grey);
 // Share of pixels with a channel at `highest` or more (highlights clipped).
 double clipped_share(const cv::Mat3b & rgb, int highest);
 
-// Colour cast: how far the mean (a*, b*) of CIELAB lies off the ray of skin hues (the angle
-// `skin_hue_degrees` from the a* axis); the distance to the ray, in a*b* units. Skin of any
-// tone lies near the ray (its chroma varies, its hue little); a blue, green or magenta cast
-// moves the mean off it. Near-black and clipped pixels are left out.
-double colour_cast(const cv::Mat3b & rgb, double skin_hue_degrees);
+// Colour cast: how far the mean (a*, b*) of CIELAB lies outside the wedge of skin hues (angles
+// from the a* axis, `lowest_hue_degrees` to `highest_hue_degrees`), in a*b* units: 0 inside,
+// else the distance to the nearer edge ray. Skin of any tone lies in the wedge (its chroma
+// varies, its hue little: dermoscopy's polarised light near 10°, daylight photos near 60°); a
+// blue, green or purple cast moves the mean out of it. Near-black and clipped pixels are left out.
+double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees);
 
-// Share of pixels of skin colour (Chai & Ngan 1999: Cr in [133, 173], Cb in [77, 127]),
+// Share of pixels of skin colour (Chai & Ngan 1999: Cr in [133, 173], Cb in [77, 127], Cb
+// widened to 145 for dermoscopy's bluer light),
 // among the pixels that are not near black (a dermatoscope's dark vignette is no evidence).
 double skin_share(const cv::Mat3b & rgb);
 
@@ -42,6 +44,7 @@ struct Framing {
     bool found = false;       // a lesion component was segmented (not the fallback ellipse)
     double area_share = 0;    // the lesion's area over the image's
     double cut_share = 0;     // the share of the lesion's outline that lies on the image's edge (1: none found)
+    double off_centre = 0;    // its centroid's distance from the centre over the half diagonal (1: none found)
 };
 
 // The lesion of `rgb` (grounding::segment_lesion, cut lesions allowed) and how it is framed.

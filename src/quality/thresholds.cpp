@@ -86,9 +86,16 @@ Thresholds load_thresholds(const std::filesystem::path & file) {
     const double side = reader.number(document, "working_side", "");
     if (side < 64 || side > 4096) reader.fail("working_side", "must be 64 to 4096 pixels");
     thresholds.working_side = static_cast<int>(side);
-    thresholds.skin_hue_degrees = reader.number(document, "skin_hue_degrees", "");
-    if (thresholds.skin_hue_degrees < 0 || thresholds.skin_hue_degrees > 90) {
-        reader.fail("skin_hue_degrees", "must be 0 to 90 degrees (skin lies between red and yellow)");
+    const auto hues = document.find("skin_hues_degrees");
+    if (hues == document.end() || !hues->is_array() || hues->size() != 2 || !(*hues)[0].is_number() ||
+        !(*hues)[1].is_number()) {
+        reader.fail("skin_hues_degrees", "[lowest, highest] hue angles in degrees are required");
+    }
+    thresholds.lowest_skin_hue = (*hues)[0].get<double>();
+    thresholds.highest_skin_hue = (*hues)[1].get<double>();
+    if (thresholds.lowest_skin_hue < -180 || thresholds.highest_skin_hue > 180 ||
+        thresholds.lowest_skin_hue >= thresholds.highest_skin_hue) {
+        reader.fail("skin_hues_degrees", "must satisfy -180 <= lowest < highest <= 180");
     }
     const auto checks = document.find("checks");
     if (checks == document.end() || !checks->is_array() || checks->empty()) {

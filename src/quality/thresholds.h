@@ -19,7 +19,8 @@ struct CheckThresholds {
 
 struct Thresholds {
     int working_side = 512;         // the longer side the image is reduced to for the scale-dependent checks
-    double skin_hue_degrees = 50;   // the hue of skin in CIELAB's a*b* plane (the colour-cast check)
+    double lowest_skin_hue = -20;   // the wedge of skin hues in CIELAB's a*b* plane, degrees (the colour-cast check)
+    double highest_skin_hue = 80;
     std::vector<CheckThresholds> checks;  // those the gate runs, in report order
 };
 

@@ -7,6 +7,7 @@
 #include <opencv2/core.hpp>
 
 #include <optional>
+#include <ostream>
 #include <string>
 #include <vector>
 
@@ -18,6 +19,8 @@ struct Distortion {
     std::string name;   // "gaussian-blur", ...
     std::string check;  // the gate's check that must see it
 };
+
+inline void PrintTo(const Distortion & distortion, std::ostream * out) { *out << distortion.name; }  // for gtest
 
 // Every distortion of the validation, with the check each must trip.
 const std::vector<Distortion> & distortions();

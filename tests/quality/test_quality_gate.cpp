@@ -93,10 +93,10 @@ TEST(QualityMeasures, BlockinessIsOneWithoutJpegAndGrowsAsQualityDrops) {
 TEST(QualityMeasures, ExposureContrastClippingSkinAndCast) {
     const cv::Mat3b skin(64, 64, cv::Vec3b(224, 172, 140));  // a light skin tone, R, G, B
     EXPECT_GT(quality::skin_share(skin), 0.99);
-    EXPECT_LT(quality::colour_cast(skin, 50.0), 8.0);
+    EXPECT_DOUBLE_EQ(quality::colour_cast(skin, -20.0, 80.0), 0.0);
     const cv::Mat3b blue(64, 64, cv::Vec3b(120, 140, 220));
     EXPECT_LT(quality::skin_share(blue), 0.01);
-    EXPECT_GT(quality::colour_cast(blue, 50.0), 20.0);
+    EXPECT_GT(quality::colour_cast(blue, -20.0, 80.0), 20.0);
     cv::Mat3b half = skin.clone();
     half(cv::Rect(0, 0, 64, 16)).setTo(cv::Vec3b(255, 255, 255));
     EXPECT_DOUBLE_EQ(quality::clipped_share(half, 250), 0.25);
@@ -115,14 +115,14 @@ TEST(QualityThresholds, TheShippedFileNamesEveryCheck) {
 }
 
 TEST(QualityThresholds, BadFilesAreRefusedNamingTheField) {
-    TempDir dir;
+    TempDir dir("quality");
     const auto refused = [&](const std::string & text, const std::vector<std::string> & needles) {
         const fs::path file = dir.path() / "t.json";
         write_file(file, text);
         expect_error([&] { quality::load_thresholds(file); }, ErrorKind::InvalidInput, needles);
     };
     const std::string head = R"({"format": "dermlens-quality-thresholds", "version": 1, "working_side": 512,
-                                 "skin_hue_degrees": 50, "checks": [)";
+                                 "skin_hues_degrees": [-20, 80], "checks": [)";
     const std::string reasons = R"("warn_reason": "w", "reject_reason": "r")";
     refused("not json", {"t.json", "not a JSON object"});
     refused(R"({"format": "other"})", {"format"});
