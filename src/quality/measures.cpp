@@ -154,17 +154,20 @@ double skin_share(const cv::Mat3b & rgb) {
     return static_cast<double>(cv::countNonZero(skin & lit)) / counted;
 }
 
+constexpr int kLeastSegmentedSide = 16;
+
 Framing lesion_framing(const cv::Mat3b & rgb) {
+    Framing framing;
+    framing.cut_share = 1.0;  // until a lesion is found
+    framing.off_centre = 1.0;
+    if (std::min(rgb.cols, rgb.rows) < kLeastSegmentedSide) return framing;  // too few pixels to find one
     grounding::SegmentationParams params;
     params.max_border_share = 1.0;  // a lesion the frame cuts is what this check looks for
+    // Fainter patches (skin texture left in a frame the lesion was cropped out of) are no
+    // lesion; 16 levels still finds the faint lesions of the shared photos (docs/quality.md).
     params.min_contrast = 16.0;
     const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
-    Framing framing;
-    if (mask.source != grounding::MaskSource::Auto) {
-        framing.cut_share = 1.0;
-        framing.off_centre = 1.0;
-        return framing;
-    }
+    if (mask.source != grounding::MaskSource::Auto) return framing;
     framing.found = true;
     framing.area_share = static_cast<double>(cv::countNonZero(mask.pixels)) / mask.pixels.total();
     cv::Mat1b inner;

@@ -84,7 +84,7 @@ cv::Mat3b low_contrast(const cv::Mat3b & rgb, double keep) {
 // (g = 1: a fifth of it cut) to its near edge (g = kGrades: none of it left).
 std::optional<cv::Mat3b> lesion_cropped(const cv::Mat3b & rgb, int grade) {
     grounding::SegmentationParams params;
-    params.max_border_share = 1.0;
+    params.max_border_share = 1.0;  // as the gate's lesion_framing (src/quality/measures.cpp) segments
     params.min_contrast = 16.0;
     const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
     if (mask.source != grounding::MaskSource::Auto) return std::nullopt;

@@ -161,6 +161,15 @@ TEST(QualityGate, AFlatGreyImageIsRejectedWithItsReasonsInJson) {
     EXPECT_EQ(quality_summary(report).rfind("reject: ", 0), 0u);
 }
 
+TEST(QualityGate, TinyAndStripImagesAreJudgedWithoutFailing) {
+    const quality::Thresholds all = quality::load_thresholds(kThresholds);
+    for (const cv::Size size : {cv::Size(1, 1), cv::Size(2, 3), cv::Size(300, 5), cv::Size(7, 400)}) {
+        const QualityReport report = quality::assess(cv::Mat3b(size, cv::Vec3b(200, 150, 120)), all, "tiny");
+        EXPECT_EQ(report.overall, QualityVerdict::Reject) << size;  // too low resolution, at least
+        EXPECT_EQ(report.checks.size(), all.checks.size());
+    }
+}
+
 TEST(QualityGate, ThresholdsDecidePassWarnAndReject) {
     quality::Thresholds only;
     only.checks.push_back({"resolution", false, 224, 112, "small", "too small"});
