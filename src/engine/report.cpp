@@ -16,7 +16,8 @@ nlohmann::ordered_json file_json(const FileInfo & file) {
 
 nlohmann::ordered_json quality_json(const QualityReport & report) {
     nlohmann::ordered_json out = to_json(report);
-    for (const char * about_the_image : {"path", "width", "height"}) out.erase(about_the_image);  // "image" says it
+    // "image" says which image; the time goes with the other timings (the rest is reproducible).
+    for (const char * elsewhere : {"path", "width", "height", "elapsed_ms"}) out.erase(elsewhere);
     return out;
 }
 
@@ -37,6 +38,9 @@ nlohmann::ordered_json to_json(const Diagnosis & diagnosis) {
         out["quality"] = quality_json(*diagnosis.quality);
     }
     out.update(pipeline::to_json(details.result));
+    if (diagnosis.quality) {
+        out["timings"]["quality_ms"] = diagnosis.quality->elapsed_ms;
+    }
     if (details.grounding) {
         out["grounding"] = pipeline::to_json(*details.grounding);
     }

@@ -193,6 +193,7 @@ TEST_F(CliDiagnose, QualityGateIsReportedAndRejectedImagesAreRefusedOnRequest) {
     EXPECT_NE(reports[0]["quality"]["overall"], "reject") << reports[0]["quality"].dump(2);
     EXPECT_EQ(reports[0]["quality"]["checks"].size(), 12u);
     EXPECT_TRUE(reports[0]["differential"].is_array());
+    EXPECT_GT(reports[0]["timings"]["quality_ms"].get<double>(), 0.0);
     EXPECT_EQ(reports[1]["quality"]["overall"], "reject");
     EXPECT_FALSE(reports[1].contains("differential"));
     EXPECT_THAT(reports[1]["refused"].get<std::string>(), HasSubstr("too dark to judge colour and structure"));
