@@ -70,7 +70,7 @@ QualityReport assess_quality(const Image & image, const QualityParams & params =
 nlohmann::ordered_json to_json(const QualityReport & report);
 // One line: "pass", or the verdict and its reasons ("reject: too blurred to judge the border; too dark ...").
 std::string quality_summary(const QualityReport & report);
-// "path: reject — too blurred to judge the border; ..." then one line per check that warned or rejected.
+// "path (WxH): reject — too blurred to judge the border; ..." then a line per check that warned or rejected.
 std::string to_text(const QualityReport & report);
 
 }  // namespace dermlens
