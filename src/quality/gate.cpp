@@ -82,6 +82,7 @@ public:
             return framing().found ? std::optional<double>(framing().area_share) : std::nullopt;
         }
         if (check == "not_skin") return skin_share(working_);
+        if (check == "brisque") return brisque(working_grey_, thresholds_.brisque_folder);
         throw Error(ErrorKind::InvalidArgument, fmt::format("quality check '{}' is unknown", check));
     }
 

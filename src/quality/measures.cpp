@@ -3,10 +3,13 @@
 #include "grounding/lesion_mask.h"
 
 #include <opencv2/imgproc.hpp>
+#include <opencv2/quality/qualitybrisque.hpp>
 
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <map>
+#include <mutex>
 #include <numbers>
 #include <vector>
 
@@ -152,6 +155,27 @@ double skin_share(const cv::Mat3b & rgb) {
     const int counted = cv::countNonZero(lit);
     if (counted == 0) return 0.0;
     return static_cast<double>(cv::countNonZero(skin & lit)) / counted;
+}
+
+std::optional<double> brisque(const cv::Mat1b & grey, const std::filesystem::path & folder) {
+    static std::mutex loading;
+    static std::map<std::filesystem::path, cv::Ptr<cv::quality::QualityBRISQUE>> models;
+    cv::Ptr<cv::quality::QualityBRISQUE> model;
+    {
+        std::lock_guard lock(loading);
+        auto & loaded = models[folder];
+        if (!loaded) {
+            const auto model_file = folder / "brisque_model_live.yml";
+            const auto range_file = folder / "brisque_range_live.yml";
+            std::error_code error;
+            if (!std::filesystem::is_regular_file(model_file, error) || !std::filesystem::is_regular_file(range_file, error)) {
+                return std::nullopt;
+            }
+            loaded = cv::quality::QualityBRISQUE::create(model_file.string(), range_file.string());
+        }
+        model = loaded;
+    }
+    return model->compute(grey)[0];
 }
 
 constexpr int kLeastSegmentedSide = 16;

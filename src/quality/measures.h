@@ -5,6 +5,9 @@
 
 #include <opencv2/core.hpp>
 
+#include <filesystem>
+#include <optional>
+
 namespace dermlens::quality {
 
 // Crété-Roffet et al. 2007, "The blur effect": the share of the image's neighbouring-pixel
@@ -39,6 +42,12 @@ double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double high
 // widened to 145 for dermoscopy's bluer light),
 // among the pixels that are not near black (a dermatoscope's dark vignette is no evidence).
 double skin_share(const cv::Mat3b & rgb);
+
+// BRISQUE (Mittal, Moorthy & Bovik 2012; OpenCV contrib's quality module): 0 (natural) … 100
+// (distorted), from the model and range files in `folder` (brisque_model_live.yml,
+// brisque_range_live.yml; Debian's opencv-data installs them in /usr/share/opencv4/quality).
+// Empty when they are not there. The model is loaded once per folder.
+std::optional<double> brisque(const cv::Mat1b & grey, const std::filesystem::path & folder);
 
 struct Framing {
     bool found = false;       // a lesion component was segmented (not the fallback ellipse)

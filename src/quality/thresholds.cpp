@@ -14,7 +14,8 @@ namespace dermlens::quality {
 const std::vector<std::string> & known_checks() {
     static const std::vector<std::string> names = {
         "resolution", "blur",          "underexposure", "overexposure",    "clipping",    "contrast",
-        "noise",      "colour_cast",   "jpeg_blocking", "lesion_in_frame", "lesion_size", "not_skin"};
+        "noise",      "colour_cast",   "jpeg_blocking", "lesion_in_frame", "lesion_size", "not_skin",
+        "brisque"};
     return names;
 }
 
@@ -97,6 +98,7 @@ Thresholds load_thresholds(const std::filesystem::path & file) {
         thresholds.lowest_skin_hue >= thresholds.highest_skin_hue) {
         reader.fail("skin_hues_degrees", "must satisfy -180 <= lowest < highest <= 180");
     }
+    if (document.contains("brisque_folder")) thresholds.brisque_folder = reader.text(document, "brisque_folder", "");
     const auto checks = document.find("checks");
     if (checks == document.end() || !checks->is_array() || checks->empty()) {
         reader.fail("checks", "a non-empty array is required");

@@ -21,6 +21,7 @@ struct Thresholds {
     int working_side = 512;         // the longer side the image is reduced to for the scale-dependent checks
     double lowest_skin_hue = -20;   // the wedge of skin hues in CIELAB's a*b* plane, degrees (the colour-cast check)
     double highest_skin_hue = 80;
+    std::filesystem::path brisque_folder;  // BRISQUE's model and range files ("brisque_folder"; empty: none)
     std::vector<CheckThresholds> checks;  // those the gate runs, in report order
 };
 

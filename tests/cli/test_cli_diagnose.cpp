@@ -191,7 +191,7 @@ TEST_F(CliDiagnose, QualityGateIsReportedAndRejectedImagesAreRefusedOnRequest) {
     const json reports = json::parse(result.out);
     ASSERT_EQ(reports.size(), 2u);
     EXPECT_NE(reports[0]["quality"]["overall"], "reject") << reports[0]["quality"].dump(2);
-    EXPECT_EQ(reports[0]["quality"]["checks"].size(), 12u);
+    EXPECT_EQ(reports[0]["quality"]["checks"].size(), 13u);
     EXPECT_TRUE(reports[0]["differential"].is_array());
     EXPECT_GT(reports[0]["timings"]["quality_ms"].get<double>(), 0.0);
     EXPECT_EQ(reports[1]["quality"]["overall"], "reject");

@@ -14,6 +14,7 @@
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
+#include <cstdlib>
 #include <filesystem>
 #include <map>
 #include <string>
@@ -104,6 +105,21 @@ TEST(QualityMeasures, ExposureContrastClippingSkinAndCast) {
     grey(cv::Rect(0, 0, 10, 5)).setTo(150);
     EXPECT_DOUBLE_EQ(quality::mean_level(grey), 100.0);
     EXPECT_DOUBLE_EQ(quality::rms_contrast(grey), 50.0);
+}
+
+// BRISQUE needs Debian's opencv-data (its model files); DERMLENS_BRISQUE_FOLDER points elsewhere.
+TEST(QualityMeasures, BrisqueGrowsWithBlurWhereItsModelIsInstalled) {
+    const cv::Mat1b sharp = textured(256, 11);
+    EXPECT_FALSE(quality::brisque(sharp, "/nonexistent/folder").has_value());
+    const char * override_folder = std::getenv("DERMLENS_BRISQUE_FOLDER");
+    const fs::path folder = override_folder ? override_folder : "/usr/share/opencv4/quality";
+    if (!fs::exists(folder / "brisque_model_live.yml")) GTEST_SKIP() << "no BRISQUE model in " << folder << " (opencv-data)";
+    cv::Mat1b blurred;
+    cv::GaussianBlur(sharp, blurred, {}, 4.0);
+    const auto sharp_score = quality::brisque(sharp, folder);
+    const auto blurred_score = quality::brisque(blurred, folder);
+    ASSERT_TRUE(sharp_score && blurred_score);
+    EXPECT_GT(*blurred_score, *sharp_score + 10.0);
 }
 
 TEST(QualityThresholds, TheShippedFileNamesEveryCheck) {
