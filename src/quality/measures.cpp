@@ -187,9 +187,6 @@ Framing lesion_framing(const cv::Mat3b & rgb) {
     if (std::min(rgb.cols, rgb.rows) < kLeastSegmentedSide) return framing;  // too few pixels to find one
     grounding::SegmentationParams params;
     params.max_border_share = 1.0;  // a lesion the frame cuts is what this check looks for
-    // Fainter patches (skin texture left in a frame the lesion was cropped out of) are no
-    // lesion; 16 levels still finds the faint lesions of the shared photos (docs/quality.md).
-    params.min_contrast = 16.0;
     const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
     if (mask.source != grounding::MaskSource::Auto) return framing;
     framing.found = true;

@@ -85,7 +85,6 @@ cv::Mat3b low_contrast(const cv::Mat3b & rgb, double keep) {
 std::optional<cv::Mat3b> lesion_cropped(const cv::Mat3b & rgb, int grade) {
     grounding::SegmentationParams params;
     params.max_border_share = 1.0;  // as the gate's lesion_framing (src/quality/measures.cpp) segments
-    params.min_contrast = 16.0;
     const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
     if (mask.source != grounding::MaskSource::Auto) return std::nullopt;
     const cv::Rect box = cv::boundingRect(mask.pixels);
