@@ -206,6 +206,8 @@ TEST_F(CliDiagnose, QualityGateIsReportedAndRejectedImagesAreRefusedOnRequest) {
     EXPECT_THAT(text.out, HasSubstr("refused: the image-quality gate rejected it: reject: too dark"));
     expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--quality", "sometimes"}), 2,
                    {"--quality 'sometimes': must be off, report or reject"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--quality-thresholds", "none.json"}), 2,
+                   {"--quality-thresholds 'none.json': no such file"});
 }
 
 // Each strategy end to end on one image, with the probe so that every side is reported.

@@ -149,7 +149,11 @@ QualityParams QualityGateOptions::params() const {
     }
     QualityParams params;
     params.thresholds = thresholds;
-    params.validate();
+    try {
+        params.validate();
+    } catch (const Error &) {  // the library names its field; here the flag is --quality-thresholds
+        throw Error(ErrorKind::InvalidArgument, fmt::format("--quality-thresholds '{}': no such file", thresholds));
+    }
     return params;
 }
 
