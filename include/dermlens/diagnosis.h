@@ -6,6 +6,8 @@
 // docs/diagnose-json.md that `dermlens diagnose --json` prints.
 #pragma once
 
+#include "dermlens/quality.h"
+
 #include <nlohmann/json.hpp>
 
 #include <cstddef>
@@ -95,6 +97,9 @@ struct Diagnosis {
     ClinicalContext context;
     std::vector<AttentionMap> attention;  // with attention requested: m_label (when diagnosed), m_all
     DiagnosisTimings timings;
+    // The image-quality gate's report (dermlens/quality.h), when the caller ran it
+    // (`diagnose` does unless --quality off); to_json() prints it as "quality".
+    std::optional<QualityReport> quality;
 
     // The rest of the report (settings, parsed description, grounding statistics, files
     // written) that to_json() prints; shared between copies.

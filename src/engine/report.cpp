@@ -14,6 +14,13 @@ nlohmann::ordered_json file_json(const FileInfo & file) {
     return {{"path", file.path.string()}, {"sha256", file.sha256}};
 }
 
+nlohmann::ordered_json quality_json(const QualityReport & report) {
+    nlohmann::ordered_json out = to_json(report);
+    // "image" says which image; the time goes with the other timings (the rest is reproducible).
+    for (const char * elsewhere : {"path", "width", "height", "elapsed_ms"}) out.erase(elsewhere);
+    return out;
+}
+
 }  // namespace
 
 nlohmann::ordered_json to_json(const Diagnosis & diagnosis) {
@@ -27,7 +34,13 @@ nlohmann::ordered_json to_json(const Diagnosis & diagnosis) {
                                     {"encoding", image.from_cache ? "cache" : "encoder"}}},
                                   {"model", file_json(details.model)},
                                   {"mmproj", file_json(details.mmproj)}};
+    if (diagnosis.quality) {
+        out["quality"] = quality_json(*diagnosis.quality);
+    }
     out.update(pipeline::to_json(details.result));
+    if (diagnosis.quality) {
+        out["timings"]["quality_ms"] = diagnosis.quality->elapsed_ms;
+    }
     if (details.grounding) {
         out["grounding"] = pipeline::to_json(*details.grounding);
     }
@@ -38,9 +51,11 @@ nlohmann::ordered_json to_json(const Diagnosis & diagnosis) {
 std::string to_text(const Diagnosis & diagnosis) {
     const Diagnosis::Details & details = *diagnosis.details;
     const ImageInfo & image = diagnosis.image;
-    return fmt::format("{} ({}x{}, {})\n{}{}", image.name, image.width, image.height,
-                       image.from_cache ? "encoding from the cache" : "encoded", pipeline::to_text(details.result),
-                       details.grounding ? pipeline::to_text(*details.grounding) : "");
+    const std::string quality =
+        diagnosis.quality ? fmt::format("  image quality: {}\n", quality_summary(*diagnosis.quality)) : "";
+    return fmt::format("{} ({}x{}, {})\n{}{}{}", image.name, image.width, image.height,
+                       image.from_cache ? "encoding from the cache" : "encoded", quality,
+                       pipeline::to_text(details.result), details.grounding ? pipeline::to_text(*details.grounding) : "");
 }
 
 }  // namespace dermlens

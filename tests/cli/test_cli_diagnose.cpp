@@ -175,6 +175,41 @@ TEST_F(CliDiagnose, TextOutputByDefault) {
     EXPECT_THAT(result.err, HasSubstr("diagnose: 1 images: 1 encoded, 0 from the embedding cache, 0 failed"));
 }
 
+// The image-quality gate (docs/quality.md): reported for every image; with --quality reject a
+// rejected image (a real photo darkened) is refused without being diagnosed, the other is
+// diagnosed, and the exit code stays 0.
+TEST_F(CliDiagnose, QualityGateIsReportedAndRejectedImagesAreRefusedOnRequest) {
+    const fs::path photo = fs::path(DERMLENS_SHARED_DIR) / "data/images/ham10000/nv/ISIC_0024311.jpg";
+    const cv::Mat original = cv::imread(photo.string());
+    ASSERT_FALSE(original.empty()) << photo;
+    const fs::path dark = dir_ / "dark.png";
+    cv::imwrite(dark.string(), original * 0.1);
+
+    const auto result = diagnose(gemma3_.model, gemma3_.mmproj, {photo.string(), dark.string()},
+                                 {"--json", "--quality", "reject"});
+    ASSERT_EQ(result.exit_code, 0) << result.err;
+    const json reports = json::parse(result.out);
+    ASSERT_EQ(reports.size(), 2u);
+    EXPECT_NE(reports[0]["quality"]["overall"], "reject") << reports[0]["quality"].dump(2);
+    EXPECT_EQ(reports[0]["quality"]["checks"].size(), 13u);
+    EXPECT_TRUE(reports[0]["differential"].is_array());
+    EXPECT_GT(reports[0]["timings"]["quality_ms"].get<double>(), 0.0);
+    EXPECT_EQ(reports[1]["quality"]["overall"], "reject");
+    EXPECT_FALSE(reports[1].contains("differential"));
+    EXPECT_THAT(reports[1]["refused"].get<std::string>(), HasSubstr("too dark to judge colour and structure"));
+    EXPECT_THAT(result.err, HasSubstr("0 failed, 1 refused by the quality gate"));
+
+    const auto off = diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--json", "--quality", "off"});
+    ASSERT_EQ(off.exit_code, 0) << off.err;
+    EXPECT_FALSE(json::parse(off.out).at(0).contains("quality"));
+    const auto text = diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--quality", "reject"});
+    EXPECT_THAT(text.out, HasSubstr("refused: the image-quality gate rejected it: reject: too dark"));
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--quality", "sometimes"}), 2,
+                   {"--quality 'sometimes': must be off, report or reject"});
+    expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {dark.string()}, {"--quality-thresholds", "none.json"}), 2,
+                   {"--quality-thresholds 'none.json': no such file"});
+}
+
 // Each strategy end to end on one image, with the probe so that every side is reported.
 TEST_F(CliDiagnose, EveryStrategyReportsProbabilitiesThatSumToOne) {
     for (const std::string strategy : {"direct", "in-context", "describe-then-decide", "topk", "combined"}) {

@@ -2,6 +2,7 @@
 //   [--strategy S] [--style S] [--schema S] [--decide score|generate] [--candidates topk|conformal]
 //   [--top-k K] [--alpha A] [--not-sure] [--abstain-below P] [--shuffle-options] [--kb DIR]...
 //   [--age N --sex S --site S --history S --fitzpatrick N] [--cache DB] [--json]
+//   [--quality off|report|reject] [--quality-thresholds FILE]
 //   [--attention] [--heatmap DIR] [--mask FILE] [--attention-layers A:B] [--attention-reduce mean|max]
 //   (IMAGE... | --manifest M)
 // The grounded re-ranking pipeline on each image (docs/diagnose-json.md): the image is
@@ -29,6 +30,7 @@ struct DiagnoseOptions {
     ContextOptions context;
     RuntimeOptions runtime;
     AttentionOptions attention;
+    QualityGateOptions quality;
 
     // Images come from the command line or from --manifest, not both; --mask belongs to one
     // command-line image. Throws Error(InvalidArgument).
@@ -54,7 +56,7 @@ int run_diagnose(const DiagnoseOptions & options) {
         inputs.front().mask = options.attention.mask;
     }
     DiagnoseSession session(options.model, options.mmproj, options.runtime, options.decision, options.classes,
-                            options.cache, options.attention);
+                            options.cache, options.attention, options.quality);
     return diagnose_and_print(
         session, inputs, [&](const ImageInput & input) { return session.diagnose(input); }, options.runtime.json, "");
 }
@@ -82,6 +84,7 @@ void register_diagnose(CLI::App & root, std::vector<Command> & commands) {
     add_context_options(*app, options->context);
     add_runtime_options(*app, options->runtime);
     add_attention_options(*app, options->attention, /*with_outputs=*/true);
+    add_quality_gate_options(*app, options->quality);
     commands.push_back({app, [options] { return run_diagnose(*options); }});
 }
 

@@ -33,6 +33,8 @@ void register_ground(CLI::App & root, std::vector<Command> & commands);    // cm
 void register_eval(CLI::App & root, std::vector<Command> & commands);      // cmd_eval.cpp
 void register_train_data(CLI::App & root, std::vector<Command> & commands);  // cmd_train_data.cpp (train-data export)
 void register_reward(CLI::App & root, std::vector<Command> & commands);      // cmd_reward.cpp (reward score)
+void register_quality(CLI::App & root, std::vector<Command> & commands);   // cmd_quality.cpp
+void register_data_modality(CLI::App & root, std::vector<Command> & commands);  // cmd_data_modality.cpp (data modality build, classify)
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands);  // cmd_eval_merge.cpp (eval merge)
 
 }  // namespace dermlens::cli

@@ -143,6 +143,30 @@ void add_attention_options(CLI::App & app, AttentionOptions & options, bool with
     }
 }
 
+QualityParams QualityGateOptions::params() const {
+    if (mode != "off" && mode != "report" && mode != "reject") {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("--quality '{}': must be off, report or reject", mode));
+    }
+    QualityParams params;
+    params.thresholds = thresholds;
+    try {
+        params.validate();
+    } catch (const Error &) {  // the library names its field; here the flag is --quality-thresholds
+        throw Error(ErrorKind::InvalidArgument, fmt::format("--quality-thresholds '{}': no such file", thresholds));
+    }
+    return params;
+}
+
+void add_quality_gate_options(CLI::App & app, QualityGateOptions & options) {
+    app.add_option("--quality", options.mode,
+                   "The image-quality gate before diagnosing (docs/quality.md): off; report (its verdict in each "
+                   "report); reject (also refuse to diagnose rejected images)")
+        ->capture_default_str()
+        ->envname("DERMLENS_QUALITY");
+    app.add_option("--quality-thresholds", options.thresholds,
+                   "The gate's thresholds file (default: the data folder's quality/thresholds.json)");
+}
+
 void DecisionOptions::validate() const {
     if (alpha && candidates != "conformal") {
         throw Error(ErrorKind::InvalidArgument, "--alpha only applies with --candidates conformal");
@@ -374,9 +398,12 @@ DiagnoseRequest checked_request(const RuntimeOptions & runtime, const DecisionOp
 
 DiagnoseSession::DiagnoseSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
                                  const DecisionOptions & decision, const ClassOptions & classes,
-                                 const std::string & cache, const AttentionOptions & attention)
+                                 const std::string & cache, const AttentionOptions & attention,
+                                 const QualityGateOptions & quality)
     : runtime_(runtime),
       attention_(attention),
+      quality_(quality),
+      quality_params_(quality.params()),
       request_(checked_request(runtime, decision, classes, attention)),
       engine_(engine_params(model, mmproj, runtime, decision, classes, cache, request_.attention.enabled)) {
     for (const auto & warning : engine_.info().warnings) {
@@ -386,8 +413,17 @@ DiagnoseSession::DiagnoseSession(const std::string & model, const std::string & 
 }
 
 ImageReport DiagnoseSession::diagnose(const ImageInput & input, const std::optional<Image> & image) {
-    ImageReport report{input, std::nullopt, std::nullopt};
+    ImageReport report{input, std::nullopt, std::nullopt, std::nullopt};
     try {
+        const Image source = image ? *image : Image::from_file(input.path, runtime_.limits(), input.name);
+        std::optional<QualityReport> quality;
+        if (quality_.enabled()) {
+            quality = assess_quality(source, quality_params_);
+            if (quality_.refuses() && quality->overall == QualityVerdict::Reject) {
+                report.refused = std::move(quality);
+                return report;
+            }
+        }
         DiagnoseRequest request = request_;
         request.context = input.context;
         if (request.attention.enabled) {
@@ -397,13 +433,43 @@ ImageReport DiagnoseSession::diagnose(const ImageInput & input, const std::optio
                 request.attention.heatmap_dir = fs::path(attention_.heatmap_dir) / heatmap_folder_name(input.name);
             }
         }
-        report.diagnosis = engine_.diagnose(image ? *image : Image::from_file(input.path, runtime_.limits(), input.name),
-                                            request);
+        report.diagnosis = engine_.diagnose(source, request);
+        report.diagnosis->quality = std::move(quality);
     } catch (const Error & e) {
         report.error = e;
     }
     return report;
 }
+
+namespace {
+
+// A refused image in a JSON report: {"image": {"path", "width", "height"}, "quality": {...},
+// "refused": "...", "timings": {"quality_ms"}}, shaped as a diagnosed image's parts.
+json refused_json(const std::string & image, const QualityReport & quality) {
+    json gate = to_json(quality);
+    for (const char * elsewhere : {"path", "width", "height", "elapsed_ms"}) gate.erase(elsewhere);
+    return {{"image", {{"path", image}, {"width", quality.width}, {"height", quality.height}}},
+            {"quality", std::move(gate)},
+            {"refused", "the image-quality gate rejected the image: " + quality_summary(quality)},
+            {"timings", {{"quality_ms", quality.elapsed_ms}}}};
+}
+
+json report_json(const ImageReport & report) {
+    if (report.diagnosis) return to_json(*report.diagnosis);
+    if (report.refused) return refused_json(report.input.name, *report.refused);
+    return error_json(report.input.name, *report.error);
+}
+
+std::string report_text(const ImageReport & report) {
+    if (report.diagnosis) return to_text(*report.diagnosis);
+    if (report.refused) {
+        return fmt::format("{}\n  refused: the image-quality gate rejected it: {}\n", report.input.name,
+                           quality_summary(*report.refused));
+    }
+    return fmt::format("{}\n  error: {}\n", report.input.name, cli_message(*report.error));
+}
+
+}  // namespace
 
 json error_json(const std::string & image, const Error & error) {
     return {{"image", {{"path", image}}},
@@ -418,25 +484,25 @@ int diagnose_and_print(DiagnoseSession & session, const std::vector<ImageInput> 
     json array = json::array();
     std::size_t done = 0;
     std::size_t failures = 0;
+    std::size_t refused = 0;
     int last_error_code = 0;
     for (const auto & input : inputs) {
         const ImageReport report = diagnose_one(input);
         ++done;
+        refused += report.refused.has_value();
         if (report.error) {
             ++failures;
             last_error_code = exit_code(report.error->kind());
             std::fprintf(stderr, "dermlens: error: %s\n", cli_message(*report.error).c_str());
         }
         if (json_output) {
-            json object = report.diagnosis ? to_json(*report.diagnosis) : error_json(input.name, *report.error);
+            json object = report_json(report);
             if (!notice.empty()) {
                 object["notice"] = notice;
             }
             array.push_back(std::move(object));
         } else {
-            std::printf("%s\n", report.diagnosis
-                                    ? to_text(*report.diagnosis).c_str()
-                                    : fmt::format("{}\n  error: {}\n", input.name, cli_message(*report.error)).c_str());
+            std::printf("%s\n", report_text(report).c_str());
             std::fflush(stdout);
         }
         if (report.error && stops_batch(*report.error)) {
@@ -448,8 +514,10 @@ int diagnose_and_print(DiagnoseSession & session, const std::vector<ImageInput> 
         std::printf("%s\n", array.dump(2, ' ', false, json::error_handler_t::replace).c_str());
     }
     const EngineInfo info = session.engine().info();
-    std::fprintf(stderr, "diagnose: %zu images: %zu encoded, %zu from the embedding cache, %zu failed\n", inputs.size(),
-                 info.encoder_runs, info.cache_hits, failures);
+    std::fprintf(stderr,
+                 "diagnose: %zu images: %zu encoded, %zu from the embedding cache, %zu failed, %zu refused by the "
+                 "quality gate\n",
+                 inputs.size(), info.encoder_runs, info.cache_hits, failures, refused);
     if (failures == 0) {
         return 0;
     }

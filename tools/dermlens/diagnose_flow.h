@@ -7,6 +7,7 @@
 
 #include "dermlens/engine.h"
 #include "dermlens/error.h"
+#include "dermlens/quality.h"
 #include "dataset/manifest.h"
 
 #include <CLI/CLI.hpp>
@@ -97,6 +98,19 @@ struct AttentionOptions {
 
 void add_attention_options(CLI::App & app, AttentionOptions & options, bool with_outputs);
 
+// The image-quality gate before each diagnosis (docs/quality.md): --quality off|report|reject
+// and --quality-thresholds FILE.
+struct QualityGateOptions {
+    std::string mode = "report";  // off: not run; report: in each report; reject: rejected images are not diagnosed
+    std::string thresholds;       // empty: the data folder's quality/thresholds.json
+
+    bool enabled() const noexcept { return mode != "off"; }
+    bool refuses() const noexcept { return mode == "reject"; }
+    QualityParams params() const;  // throws Error(InvalidArgument) for an unknown mode or a missing file
+};
+
+void add_quality_gate_options(CLI::App & app, QualityGateOptions & options);
+
 // --cache FILE: the embedding cache images are read from and new encodings stored in.
 void add_cache_option(CLI::App & app, std::string & cache);
 
@@ -144,11 +158,13 @@ EngineParams engine_params(const std::string & model, const std::string & mmproj
                            const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
                            bool capture_attention);
 
-// One image's outcome: its diagnosis, or the error that stopped it.
+// One image's outcome: its diagnosis, the error that stopped it, or the quality gate's
+// rejection (--quality reject: `refused`, with the gate's report and no diagnosis).
 struct ImageReport {
     ImageInput input;
     std::optional<Diagnosis> diagnosis;
     std::optional<Error> error;
+    std::optional<QualityReport> refused;
 };
 
 // The Engine of the command's options and the request every image is asked with: the options
@@ -158,10 +174,11 @@ class DiagnoseSession {
 public:
     DiagnoseSession(const std::string & model, const std::string & mmproj, const RuntimeOptions & runtime,
                     const DecisionOptions & decision, const ClassOptions & classes, const std::string & cache,
-                    const AttentionOptions & attention = {});
+                    const AttentionOptions & attention = {}, const QualityGateOptions & quality = {"off", ""});
 
-    // The image of `input` (from its file), or `image` when given (pixels without a file):
-    // every Error about this image ends up in the report, not thrown.
+    // The image of `input` (from its file), or `image` when given (pixels without a file),
+    // after the quality gate when it is on: every Error about this image ends up in the
+    // report, not thrown.
     ImageReport diagnose(const ImageInput & input, const std::optional<Image> & image = std::nullopt);
 
     Engine & engine() noexcept { return engine_; }
@@ -170,6 +187,8 @@ public:
 private:
     RuntimeOptions runtime_;
     AttentionOptions attention_;
+    QualityGateOptions quality_;
+    QualityParams quality_params_;
     DiagnoseRequest request_;
     Engine engine_;
 };
@@ -177,7 +196,8 @@ private:
 // Diagnoses each input and prints the reports as text (as they come) or as one JSON array
 // (at the end), then a summary line on stderr. A non-empty `notice` heads the text and is
 // added to every JSON object. An error that stops the batch (stops_batch) ends the loop; the
-// reports so far are still printed. Returns the exit code: 0 when all succeeded, the error's
+// reports so far are still printed. An image the quality gate refused is reported as refused
+// and is neither a success nor a failure. Returns the exit code: 0 when all others succeeded, the error's
 // code when the only image failed or the batch stopped, 1 when some of several failed.
 using DiagnoseOne = std::function<ImageReport(const ImageInput &)>;
 int diagnose_and_print(DiagnoseSession & session, const std::vector<ImageInput> & inputs,

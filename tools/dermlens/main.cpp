@@ -48,6 +48,8 @@ int main(int argc, char ** argv) {
     cli::register_eval(app, commands);
     cli::register_train_data(app, commands);
     cli::register_reward(app, commands);
+    cli::register_quality(app, commands);
+    cli::register_data_modality(app, commands);
 
     try {
         app.parse(argc, argv);

@@ -1,0 +1,185 @@
+// The image-quality gate (dermlens/quality.h): the measures of quality/measures.h on a working
+// copy of the image, judged against data/quality/thresholds.json.
+#include "quality/gate.h"
+
+#include "common/data_dir.h"
+#include "dermlens/error.h"
+#include "quality/measures.h"
+
+#include <fmt/format.h>
+#include <opencv2/imgproc.hpp>
+
+#include <algorithm>
+#include <chrono>
+#include <optional>
+
+namespace dermlens {
+
+const char * quality_verdict_name(QualityVerdict verdict) noexcept {
+    switch (verdict) {
+        case QualityVerdict::Pass: return "pass";
+        case QualityVerdict::Warn: return "warn";
+        case QualityVerdict::Reject: return "reject";
+    }
+    return "pass";
+}
+
+std::vector<std::string> QualityReport::reasons(QualityVerdict verdict) const {
+    std::vector<std::string> found;
+    for (const QualityCheck & check : checks) {
+        if (check.verdict == verdict) found.push_back(check.reason);
+    }
+    return found;
+}
+
+void QualityParams::validate() const {
+    std::error_code error;
+    if (!thresholds.empty() && !std::filesystem::is_regular_file(thresholds, error)) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("quality thresholds '{}': no such file", thresholds.string()),
+                    "thresholds");
+    }
+}
+
+namespace quality {
+namespace {
+
+// The image as the scale-dependent checks see it: reduced (never enlarged) so that its
+// longer side is `side`, whatever the camera's resolution.
+cv::Mat3b working_copy(const cv::Mat3b & rgb, int side) {
+    const double scale = static_cast<double>(side) / std::max(rgb.cols, rgb.rows);
+    if (scale >= 1.0) return rgb;
+    cv::Mat3b small;
+    cv::resize(rgb, small, {}, scale, scale, cv::INTER_AREA);
+    return small;
+}
+
+cv::Mat1b grey_of(const cv::Mat3b & rgb) {
+    cv::Mat1b grey;
+    cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
+    return grey;
+}
+
+// Each measure, computed once per image and only when a check asks for it.
+class Measures {
+public:
+    Measures(const cv::Mat3b & rgb, const Thresholds & thresholds)
+        : native_(rgb), working_(working_copy(rgb, thresholds.working_side)), working_grey_(grey_of(working_)),
+          thresholds_(thresholds) {}
+
+    std::optional<double> score(const std::string & check) {
+        if (check == "resolution") return std::min(native_.cols, native_.rows);
+        if (check == "blur") return blur_effect(working_grey_);
+        if (check == "underexposure" || check == "overexposure") return mean_level(working_grey_);
+        if (check == "clipping") return clipped_share(working_, 250);
+        if (check == "contrast") return rms_contrast(working_grey_);
+        if (check == "noise") return noise_sigma(working_grey_);
+        if (check == "colour_cast") {
+            return colour_cast(working_, thresholds_.lowest_skin_hue, thresholds_.highest_skin_hue);
+        }
+        if (check == "jpeg_blocking") return blockiness(grey_of(native_));  // the 8-pixel grid is the file's
+        if (check == "lesion_in_frame") return std::max(framing().cut_share, framing().off_centre);
+        if (check == "lesion_size") {
+            return framing().found ? std::optional<double>(framing().area_share) : std::nullopt;
+        }
+        if (check == "not_skin") return skin_share(working_);
+        if (check == "brisque") return brisque(working_grey_, thresholds_.brisque_folder);
+        throw Error(ErrorKind::InvalidArgument, fmt::format("quality check '{}' is unknown", check));
+    }
+
+private:
+    const Framing & framing() {
+        if (!framing_) framing_ = lesion_framing(working_);
+        return *framing_;
+    }
+
+    const cv::Mat3b & native_;
+    cv::Mat3b working_;
+    cv::Mat1b working_grey_;
+    const Thresholds & thresholds_;
+    std::optional<Framing> framing_;
+};
+
+bool beyond(double score, double threshold, bool worse_above) {
+    return worse_above ? score >= threshold : score <= threshold;
+}
+
+QualityCheck judged(const CheckThresholds & thresholds, std::optional<double> score) {
+    QualityCheck check{thresholds.name, score, thresholds.warn_at, thresholds.reject_at,
+                       thresholds.worse_above ? "above" : "below", QualityVerdict::Pass, ""};
+    if (!score) return check;
+    if (beyond(*score, thresholds.reject_at, thresholds.worse_above)) {
+        check.verdict = QualityVerdict::Reject;
+        check.reason = thresholds.reject_reason;
+    } else if (beyond(*score, thresholds.warn_at, thresholds.worse_above)) {
+        check.verdict = QualityVerdict::Warn;
+        check.reason = thresholds.warn_reason;
+    }
+    return check;
+}
+
+}  // namespace
+
+QualityReport assess(const cv::Mat3b & rgb, const Thresholds & thresholds, const std::string & name) {
+    if (rgb.empty()) throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no pixels to assess", name));
+    const auto start = std::chrono::steady_clock::now();
+    QualityReport report;
+    report.image = name;
+    report.width = rgb.cols;
+    report.height = rgb.rows;
+    Measures measures(rgb, thresholds);
+    for (const CheckThresholds & check : thresholds.checks) {
+        report.checks.push_back(judged(check, measures.score(check.name)));
+        report.overall = std::max(report.overall, report.checks.back().verdict);
+    }
+    report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
+    return report;
+}
+
+Thresholds thresholds_of(const QualityParams & params) {
+    params.validate();
+    return load_thresholds(params.thresholds.empty() ? data_dir() / "quality" / "thresholds.json" : params.thresholds);
+}
+
+}  // namespace quality
+
+nlohmann::ordered_json to_json(const QualityReport & report) {
+    nlohmann::ordered_json checks = nlohmann::ordered_json::array();
+    for (const QualityCheck & check : report.checks) {
+        checks.push_back({{"name", check.name},
+                          {"score", check.score ? nlohmann::ordered_json(*check.score) : nullptr},
+                          {"warn_at", check.warn_at},
+                          {"reject_at", check.reject_at},
+                          {"worse_when", check.worse_when},
+                          {"verdict", quality_verdict_name(check.verdict)},
+                          {"reason", check.reason}});
+    }
+    return {{"path", report.image},
+            {"width", report.width},
+            {"height", report.height},
+            {"overall", quality_verdict_name(report.overall)},
+            {"checks", std::move(checks)},
+            {"elapsed_ms", report.elapsed_ms}};
+}
+
+std::string quality_summary(const QualityReport & report) {
+    const auto reasons = report.reasons(report.overall);
+    if (reasons.empty()) return quality_verdict_name(report.overall);
+    return fmt::format("{}: {}", quality_verdict_name(report.overall), fmt::join(reasons, "; "));
+}
+
+std::string to_text(const QualityReport & report) {
+    std::string text = fmt::format("{} ({}x{}): {}", report.image, report.width, report.height,
+                                   quality_verdict_name(report.overall));
+    const auto rejected = report.reasons(QualityVerdict::Reject);
+    if (!rejected.empty()) text += fmt::format(" — {}", fmt::join(rejected, "; "));
+    text += "\n";
+    for (const QualityCheck & check : report.checks) {
+        if (check.verdict == QualityVerdict::Pass) continue;
+        text += fmt::format("  {:<7} {:<16} {:.4g} ({} {:.4g} warns, {:.4g} rejects): {}\n",
+                            quality_verdict_name(check.verdict), check.name, check.score.value_or(0.0), check.worse_when,
+                            check.warn_at, check.reject_at, check.reason);
+    }
+    return text;
+}
+
+}  // namespace dermlens

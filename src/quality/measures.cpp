@@ -1,0 +1,207 @@
+#include "quality/measures.h"
+
+#include "grounding/lesion_mask.h"
+
+#include <opencv2/imgproc.hpp>
+#include <opencv2/quality/qualitybrisque.hpp>
+
+#include <algorithm>
+#include <array>
+#include <cmath>
+#include <map>
+#include <mutex>
+#include <numbers>
+#include <vector>
+
+namespace dermlens::quality {
+namespace {
+
+// Crété-Roffet's measure along one axis (rows or columns). Steps below kLeastStep grey levels
+// are left out: in a smooth 8-bit gradient the quantisation makes one-level stairs that the box
+// blur would smooth, which would make the most blurred image look sharp.
+constexpr float kLeastStep = 2.0f;
+
+double blur_along(const cv::Mat1f & grey, bool along_rows) {
+    cv::Mat1f blurred;
+    cv::blur(grey, blurred, along_rows ? cv::Size(9, 1) : cv::Size(1, 9), {-1, -1}, cv::BORDER_REFLECT);
+    const cv::Rect first = along_rows ? cv::Rect(0, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 0, grey.cols, grey.rows - 1);
+    const cv::Rect second = along_rows ? cv::Rect(1, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 1, grey.cols, grey.rows - 1);
+    const cv::Mat1f sharp_steps = cv::abs(grey(second) - grey(first));
+    const cv::Mat1f blurred_steps = cv::abs(blurred(second) - blurred(first));
+    cv::Mat1f counted;  // 1 where the step counts, else 0
+    cv::Mat1b(sharp_steps >= kLeastStep).convertTo(counted, CV_32F, 1.0 / 255.0);
+    const cv::Mat1f lost = cv::max(sharp_steps - blurred_steps, 0.0f);
+    const double variation = cv::sum(sharp_steps.mul(counted))[0];
+    if (variation <= 0.0) return 1.0;  // no step worth the name: nothing is in focus
+    return (variation - cv::sum(lost.mul(counted))[0]) / variation;
+}
+
+}  // namespace
+
+double blur_effect(const cv::Mat1b & grey) {
+    if (grey.rows < 2 || grey.cols < 2) return 1.0;
+    cv::Mat1f levels;
+    grey.convertTo(levels, CV_32F);
+    return std::max(blur_along(levels, true), blur_along(levels, false));
+}
+
+double noise_sigma(const cv::Mat1b & grey) {
+    if (grey.rows < 3 || grey.cols < 3) return 0.0;
+    const cv::Mat1f kernel = (cv::Mat1f(3, 3) << 1, -2, 1, -2, 4, -2, 1, -2, 1);
+    cv::Mat1f response;
+    cv::filter2D(grey, response, CV_32F, kernel);
+    const cv::Rect inner(1, 1, grey.cols - 2, grey.rows - 2);
+    const double total = cv::sum(cv::abs(response(inner)))[0];
+    return total * std::sqrt(std::numbers::pi / 2.0) / (6.0 * inner.area());
+}
+
+namespace {
+
+// The largest mean step of the 8 grid phases over the mean of the other seven; `steps` holds
+// the mean absolute step after each column (or row) index.
+double grid_ratio(const std::vector<double> & steps) {
+    std::array<double, 8> sum{};
+    std::array<int, 8> count{};
+    for (std::size_t i = 0; i < steps.size(); ++i) {
+        sum[i % 8] += steps[i];
+        ++count[i % 8];
+    }
+    std::array<double, 8> mean{};
+    for (std::size_t phase = 0; phase < 8; ++phase) mean[phase] = count[phase] ? sum[phase] / count[phase] : 0.0;
+    const auto worst = std::max_element(mean.begin(), mean.end());
+    double others = 0.0;
+    for (auto it = mean.begin(); it != mean.end(); ++it) {
+        if (it != worst) others += *it;
+    }
+    others /= 7.0;
+    // A tenth of a grey level keeps blocks flat inside (the lowest qualities) from dividing by zero.
+    constexpr double kFloor = 0.1;
+    return (*worst + kFloor) / (others + kFloor);
+}
+
+// Mean absolute step between column i and i + 1 (after_columns) or row i and i + 1.
+std::vector<double> mean_steps(const cv::Mat1b & grey, bool after_columns) {
+    cv::Mat1s levels;
+    grey.convertTo(levels, CV_16S);
+    const cv::Rect first = after_columns ? cv::Rect(0, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 0, grey.cols, grey.rows - 1);
+    const cv::Rect second = after_columns ? cv::Rect(1, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 1, grey.cols, grey.rows - 1);
+    cv::Mat1f steps;
+    cv::Mat(cv::abs(levels(second) - levels(first))).convertTo(steps, CV_32F);
+    cv::Mat1f means;
+    cv::reduce(steps, means, after_columns ? 0 : 1, cv::REDUCE_AVG, CV_32F);
+    return std::vector<double>(means.begin(), means.end());
+}
+
+}  // namespace
+
+double blockiness(const cv::Mat1b & grey) {
+    if (grey.rows < 16 || grey.cols < 16) return 1.0;
+    return (grid_ratio(mean_steps(grey, true)) + grid_ratio(mean_steps(grey, false))) / 2.0;
+}
+
+double mean_level(const cv::Mat1b & grey) { return cv::mean(grey)[0]; }
+
+double rms_contrast(const cv::Mat1b & grey) {
+    cv::Scalar mean;
+    cv::Scalar deviation;
+    cv::meanStdDev(grey, mean, deviation);
+    return deviation[0];
+}
+
+double clipped_share(const cv::Mat3b & rgb, int highest) {
+    std::array<cv::Mat1b, 3> channels;
+    cv::split(rgb, channels.data());
+    const cv::Mat1b brightest = cv::max(cv::max(channels[0], channels[1]), channels[2]);
+    return static_cast<double>(cv::countNonZero(brightest >= highest)) / std::max<std::size_t>(1, rgb.total());
+}
+
+double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees) {
+    cv::Mat3f scaled;
+    rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
+    cv::Mat3f lab;
+    cv::cvtColor(scaled, lab, cv::COLOR_RGB2Lab);
+    std::array<cv::Mat1f, 3> channels;
+    cv::split(lab, channels.data());
+    // Near black (a vignette, shadow) and clipped pixels carry no colour of the scene.
+    const cv::Mat1b used = (channels[0] > 8.0f) & (channels[0] < 97.0f);
+    if (cv::countNonZero(used) == 0) return 0.0;
+    const double a = cv::mean(channels[1], used)[0];
+    const double b = cv::mean(channels[2], used)[0];
+    const double hue = std::atan2(b, a) * 180.0 / std::numbers::pi;
+    if (hue >= lowest_hue_degrees && hue <= highest_hue_degrees) return 0.0;
+    // The distance to the nearer of the wedge's two edge rays.
+    double nearest = std::hypot(a, b);
+    for (double edge : {lowest_hue_degrees, highest_hue_degrees}) {
+        const double angle = edge * std::numbers::pi / 180.0;
+        const double along = a * std::cos(angle) + b * std::sin(angle);
+        if (along > 0.0) nearest = std::min(nearest, std::abs(-a * std::sin(angle) + b * std::cos(angle)));
+    }
+    return nearest;
+}
+
+// Chai & Ngan's ranges, Cb widened from 127 to 145: dermoscopy's polarised light is bluer than
+// the daylight their rule was fitted on (the shared ISIC images' median Cb is 125, a tenth above 150).
+constexpr std::array<int, 2> kSkinCr{133, 173};
+constexpr std::array<int, 2> kSkinCb{77, 145};
+
+double skin_share(const cv::Mat3b & rgb) {
+    cv::Mat3b ycrcb;
+    cv::cvtColor(rgb, ycrcb, cv::COLOR_RGB2YCrCb);
+    cv::Mat1b skin;
+    cv::inRange(ycrcb, cv::Scalar(0, kSkinCr[0], kSkinCb[0]), cv::Scalar(255, kSkinCr[1], kSkinCb[1]), skin);
+    std::array<cv::Mat1b, 3> channels;
+    cv::split(ycrcb, channels.data());
+    const cv::Mat1b lit = channels[0] > 30;
+    const int counted = cv::countNonZero(lit);
+    if (counted == 0) return 0.0;
+    return static_cast<double>(cv::countNonZero(skin & lit)) / counted;
+}
+
+std::optional<double> brisque(const cv::Mat1b & grey, const std::filesystem::path & folder) {
+    static std::mutex loading;
+    static std::map<std::filesystem::path, cv::Ptr<cv::quality::QualityBRISQUE>> models;
+    cv::Ptr<cv::quality::QualityBRISQUE> model;
+    {
+        std::lock_guard lock(loading);
+        auto & loaded = models[folder];
+        if (!loaded) {
+            const auto model_file = folder / "brisque_model_live.yml";
+            const auto range_file = folder / "brisque_range_live.yml";
+            std::error_code error;
+            if (!std::filesystem::is_regular_file(model_file, error) || !std::filesystem::is_regular_file(range_file, error)) {
+                return std::nullopt;
+            }
+            loaded = cv::quality::QualityBRISQUE::create(model_file.string(), range_file.string());
+        }
+        model = loaded;
+    }
+    return model->compute(grey)[0];
+}
+
+constexpr int kLeastSegmentedSide = 16;
+
+Framing lesion_framing(const cv::Mat3b & rgb) {
+    Framing framing;
+    framing.cut_share = 1.0;  // until a lesion is found
+    framing.off_centre = 1.0;
+    if (std::min(rgb.cols, rgb.rows) < kLeastSegmentedSide) return framing;  // too few pixels to find one
+    grounding::SegmentationParams params;
+    params.max_border_share = 1.0;  // a lesion the frame cuts is what this check looks for
+    const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
+    if (mask.source != grounding::MaskSource::Auto) return framing;
+    framing.found = true;
+    framing.area_share = static_cast<double>(cv::countNonZero(mask.pixels)) / mask.pixels.total();
+    cv::Mat1b inner;
+    cv::erode(mask.pixels, inner, cv::Mat(), {-1, -1}, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    const cv::Mat1b outline = mask.pixels & ~inner;
+    cv::Mat1b frame(mask.pixels.size(), 0);
+    cv::rectangle(frame, cv::Rect({0, 0}, frame.size()), cv::Scalar(255), 1);
+    framing.cut_share = static_cast<double>(cv::countNonZero(outline & frame)) / std::max(1, cv::countNonZero(outline));
+    const cv::Moments moments = cv::moments(mask.pixels, true);
+    const cv::Point2d centre(mask.pixels.cols / 2.0, mask.pixels.rows / 2.0);
+    framing.off_centre = cv::norm(cv::Point2d(moments.m10 / moments.m00, moments.m01 / moments.m00) - centre) /
+                         cv::norm(centre);
+    return framing;
+}
+
+}  // namespace dermlens::quality
