@@ -30,6 +30,7 @@ void register_tune(CLI::App & root, std::vector<Command> & commands);      // cm
 void register_dataset(CLI::App & root, std::vector<Command> & commands);   // cmd_dataset.cpp (dataset import)
 void register_ground(CLI::App & root, std::vector<Command> & commands);    // cmd_ground.cpp (ground abstention, blind, attention)
 void register_eval(CLI::App & root, std::vector<Command> & commands);      // cmd_eval.cpp
+void register_serve(CLI::App & root, std::vector<Command> & commands);     // cmd_serve.cpp (tools/server/)
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands);  // cmd_eval_merge.cpp (eval merge)
 
 }  // namespace dermlens::cli
