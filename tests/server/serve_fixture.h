@@ -62,7 +62,8 @@ public:
             }
         }
         if (port_ == 0) {
-            ADD_FAILURE() << "the server did not start: " << read_text_file(process_.err_path);
+            if (!wait_ready) return;  // a test of a server that cannot start
+            ADD_FAILURE() << "the server did not start: " << (result_ ? result_->err : read_text_file(process_.err_path));
             return;
         }
         for (int waited = 0; wait_ready && waited < 1200; ++waited) {
@@ -96,6 +97,12 @@ public:
         return result_.has_value();
     }
     void signal(int number) const { ::kill(process_.pid, number); }
+    // Until it exits by itself, then the exit code and output.
+    ProcessResult wait() {
+        if (!result_) result_ = wait_process(process_);
+        stopped_ = true;
+        return *result_;
+    }
     // SIGTERM, then the exit code and output.
     ProcessResult stop() {
         if (!result_) {

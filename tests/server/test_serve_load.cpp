@@ -33,17 +33,19 @@ std::string lesion_uri() {
 Answer send(const ServeProcess & server, int i, const std::string & image) {
     auto client = server.client(60);
     const auto start = Clock::now();
-    httplib::Result res;
-    switch (i % 8) {
-        case 0:
-        case 1: res = client.Post("/v1/diagnose", json{{"image", image}, {"labels", "melanoma,nevus"}}.dump(), "application/json"); break;
-        case 2: res = client.Post("/v1/diagnose", "{\"image\": [", "application/json"); break;
-        case 3: res = client.Post("/v1/diagnose", json{{"image", "%%%"}, {"labels", "melanoma"}}.dump(), "application/json"); break;
-        case 4: res = client.Post("/v1/diagnose", json{{"image", image}, {"labels", "melanoma,unicornitis"}}.dump(), "application/json"); break;
-        case 5: res = client.Get("/health"); break;
-        case 6: res = client.Post("/v1/diagnose", json{{"image", image}, {"labels", "melanoma"}, {"top_k", "many"}}.dump(), "application/json"); break;
-        default: res = client.Post("/v1/diagnose", "labels=melanoma", "text/plain"); break;
-    }
+    const auto diagnose = [&](const std::string & body) { return client.Post("/v1/diagnose", body, "application/json"); };
+    const httplib::Result res = [&] {
+        switch (i % 8) {
+            case 0:
+            case 1: return diagnose(json{{"image", image}, {"labels", "melanoma,nevus"}}.dump());
+            case 2: return diagnose("{\"image\": [");
+            case 3: return diagnose(json{{"image", "%%%"}, {"labels", "melanoma"}}.dump());
+            case 4: return diagnose(json{{"image", image}, {"labels", "melanoma,unicornitis"}}.dump());
+            case 5: return client.Get("/health");
+            case 6: return diagnose(json{{"image", image}, {"labels", "melanoma"}, {"top_k", "many"}}.dump());
+            default: return client.Post("/v1/diagnose", "labels=melanoma", "text/plain");
+        }
+    }();
     Answer answer;
     answer.seconds = std::chrono::duration<double>(Clock::now() - start).count();
     if (!res) return answer;

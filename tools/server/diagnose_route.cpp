@@ -35,17 +35,13 @@ bool heatmap_flag(const json & value) {
     throw Error(ErrorKind::InvalidArgument, "heatmap: expected true or false", "heatmap");
 }
 
-DecodeLimits limits(const ServerParams & params) {
-    return DecodeLimits{static_cast<std::uint64_t>(params.max_megapixels * 1e6), params.max_body_bytes};
-}
-
 DiagnoseCall from_form(const ServerParams & params, const httplib::Request & req) {
     DiagnoseCall call;
     for (const auto & [name, part] : req.files) {
         if (name == "image") {
             const auto * data = reinterpret_cast<const std::uint8_t *>(part.content.data());
             call.image = Image::from_bytes({data, part.content.size()}, part.filename.empty() ? "upload" : part.filename,
-                                           limits(params));
+                                           image_limits(params));
         } else if (name == "heatmap") {
             call.heatmap = heatmap_flag(part.content);
         } else if (call.options.contains(name)) {
@@ -71,7 +67,7 @@ DiagnoseCall from_json(const ServerParams & params, const httplib::Request & req
             throw Error(ErrorKind::InvalidArgument, "image: expected a string (a data URI or base64)", "image");
         }
         const std::vector<std::uint8_t> bytes = decode_image_field(body["image"].get<std::string>(), "image");
-        call.image = Image::from_bytes(bytes, "upload", limits(params));
+        call.image = Image::from_bytes(bytes, "upload", image_limits(params));
         body.erase("image");
     }
     if (body.contains("heatmap")) {
@@ -163,8 +159,7 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         return report;
     });
     if (outcome.error) {
-        if (outcome.error->status == 429) res.set_header("Retry-After", std::to_string(state.params.retry_after_s));
-        send_error(res, *outcome.error);
+        send_refusal(state, res, *outcome.error);
         return;
     }
     send_json(res, 200, *outcome.result);

@@ -125,6 +125,17 @@ void send_error(httplib::Response & res, const ApiError & error) {
     send_json(res, error.status, error.body());
 }
 
+DecodeLimits image_limits(const ServerParams & params) {
+    return DecodeLimits{static_cast<std::uint64_t>(params.max_megapixels * 1e6), params.max_body_bytes};
+}
+
+void send_refusal(const ServerState & state, httplib::Response & res, const ApiError & error) {
+    if (error.status == 429) {
+        res.set_header("Retry-After", std::to_string(state.params.retry_after_s));
+    }
+    send_error(res, error);
+}
+
 httplib::Server::Handler guarded(Handler handler) {
     return [handler = std::move(handler)](const httplib::Request & req, httplib::Response & res) {
         try {

@@ -45,6 +45,11 @@ struct ServerState {
 
 void send_json(httplib::Response & res, int status, const nlohmann::ordered_json & body);
 void send_error(httplib::Response & res, const ApiError & error);
+// The limits an uploaded image is held to: --max-megapixels, and no more bytes than a body may have.
+DecodeLimits image_limits(const ServerParams & params);
+
+// send_error(), with Retry-After on a 429.
+void send_refusal(const ServerState & state, httplib::Response & res, const ApiError & error);
 
 // A handler that never throws: an Error becomes its status, anything else a 500.
 using Handler = std::function<void(const httplib::Request &, httplib::Response &)>;
