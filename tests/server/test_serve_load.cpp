@@ -22,6 +22,7 @@ struct Answer {
     int status = 0;  // 0: no answer
     bool error_shape = true;
     double seconds = 0;
+    std::string failure;  // why there was no answer
 };
 
 std::string lesion_uri() {
@@ -48,7 +49,10 @@ Answer send(const ServeProcess & server, int i, const std::string & image) {
     }();
     Answer answer;
     answer.seconds = std::chrono::duration<double>(Clock::now() - start).count();
-    if (!res) return answer;
+    if (!res) {
+        answer.failure = httplib::to_string(res.error());
+        return answer;
+    }
     answer.status = res->status;
     if (res->status >= 400) {
         const json body = json::parse(res->body, nullptr, false);
@@ -78,7 +82,7 @@ TEST(ServeLoad, TwoHundredClientsGetDocumentedAnswersAndTheServerLives) {
     std::vector<double> latencies;
     for (const Answer & answer : answers) {
         ++by_status[answer.status];
-        EXPECT_TRUE(documented.count(answer.status)) << "status " << answer.status;
+        EXPECT_TRUE(documented.count(answer.status)) << "status " << answer.status << " " << answer.failure;
         EXPECT_TRUE(answer.error_shape) << "status " << answer.status << " without the error shape";
         latencies.push_back(answer.seconds);
     }

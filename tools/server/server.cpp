@@ -9,6 +9,7 @@
 
 #include <algorithm>
 #include <cstdio>
+#include <sys/socket.h>
 #include <thread>
 
 namespace dermlens::server {
@@ -157,6 +158,12 @@ Server::Server(ServerParams params, EngineParams engine) : state_(std::make_uniq
     // HTTP threads: the admitted requests wait in theirs, the rest answer at once (429, /health, the page).
     const std::size_t http_threads = workers + static_cast<std::size_t>(state.params.queue_size) + 16;
     state.http.new_task_queue = [http_threads] { return new httplib::ThreadPool(http_threads); };
+    // httplib 0.11 listens with a backlog of 5: a burst of clients overflows it and the kernel
+    // resets connections. The listening socket is kept here to widen the backlog once bound.
+    state.http.set_socket_options([&state](socket_t sock) {
+        httplib::default_socket_options(sock);
+        state.listening_socket = sock;
+    });
     state.http.set_payload_max_length(state.params.max_body_bytes);
     state.http.set_read_timeout(10);
     state.http.set_keep_alive_timeout(2);
@@ -196,6 +203,9 @@ int Server::bind() {
     ServerState & state = *state_;
     const int port = state.params.port == 0 ? state.http.bind_to_any_port(state.params.host)
                                             : (state.http.bind_to_port(state.params.host, state.params.port) ? state.params.port : -1);
+    if (port > 0 && state.listening_socket >= 0) {
+        ::listen(state.listening_socket, SOMAXCONN);
+    }
     if (port <= 0) {
         throw Error(ErrorKind::InvalidArgument,
                     fmt::format("cannot listen on {}:{} (in use, or not an address of this machine)", state.params.host,

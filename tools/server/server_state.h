@@ -37,6 +37,7 @@ struct ServerState {
     std::atomic<bool> draining{false};
     std::string architecture;
     std::atomic<std::uint64_t> next_id{1};
+    int listening_socket = -1;
 
     ServerState(ServerParams server_params, EngineParams loaded) : params(std::move(server_params)), engine_params(std::move(loaded)) {}
 
