@@ -107,7 +107,7 @@ def main():
     parser.add_argument("--llama-server")
     parser.add_argument("-m", "--model", required=True)
     parser.add_argument("--mmproj", required=True)
-    parser.add_argument("--images", required=True, help="folder of JPEG images")
+    parser.add_argument("--images", required=True, help="folder of JPEG images (searched recursively)")
     parser.add_argument("--per-round", type=int, default=8, help="images per round and concurrency")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", default="1,2,4")
@@ -117,7 +117,7 @@ def main():
     parser.add_argument("--log", default="bench_serve.log")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
-    paths = sorted(pathlib.Path(args.images).glob("*.jpg"))
+    paths = sorted(pathlib.Path(args.images).rglob("*.jpg"))
     needed = args.per_round * args.rounds * len(levels)
     if len(paths) < args.per_round:
         sys.exit(f"{args.images}: fewer than {args.per_round} JPEG images")
