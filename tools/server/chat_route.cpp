@@ -103,10 +103,9 @@ GenerateRequest parse_chat(const httplib::Request & req, const ServerParams & pa
 }
 
 void observe(Metrics & metrics, const GeneratedText & generated, bool with_image) {
-    if (with_image && generated.image_from_cache) {
-        metrics.count_reused_encoding();
-    } else if (with_image) {
-        metrics.observe_stage("encode", generated.encode_ms / 1000);
+    if (with_image) {
+        metrics.count_encoding(generated.image_from_cache);
+        if (!generated.image_from_cache) metrics.observe_stage("encode", generated.encode_ms / 1000);
     }
     metrics.observe_stage("prefill", generated.prefill_ms / 1000);
     metrics.observe_stage("decode", generated.decode_ms / 1000);

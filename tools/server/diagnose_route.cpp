@@ -92,9 +92,8 @@ struct ScratchDir {
 };
 
 void observe(Metrics & metrics, const Diagnosis & diagnosis) {
-    if (diagnosis.image.from_cache) {
-        metrics.count_reused_encoding();
-    } else {
+    metrics.count_encoding(diagnosis.image.from_cache);
+    if (!diagnosis.image.from_cache) {
         metrics.observe_stage("encode", diagnosis.timings.encode_ms / 1000);
     }
     if (diagnosis.timings.describe_ms > 0) {
@@ -139,7 +138,6 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         request.attention.enabled = true;
         request.attention.heatmap_dir = scratch->path;
     }
-    state.engine->check(request);
     const Image image = *call.image;
     auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, scratch](const ShouldStopCallback & stop) mutable {
         request.should_stop = stop;

@@ -54,6 +54,17 @@ ordered_json label_sets_json(const kb::KnowledgeBase & base) {
     return sets;
 }
 
+// The routes that need the loaded model answer 503 until it is.
+bool refuse_until_ready(const ServerState & state, httplib::Response & res) {
+    if (!state.ready) {
+        send_error(res, unavailable("Loading model"));
+        return true;
+    }
+    return false;
+}
+
+}  // namespace
+
 ordered_json info_json(const ServerState & state) {
     const EngineInfo info = state.engine->info();
     const ServerParams & p = state.params;
@@ -75,17 +86,6 @@ ordered_json info_json(const ServerState & state) {
               {"context_size", info.context_size}}}};
 }
 
-// The routes that need the loaded model answer 503 until it is.
-bool refuse_until_ready(const ServerState & state, httplib::Response & res) {
-    if (!state.ready) {
-        send_error(res, unavailable("Loading model"));
-        return true;
-    }
-    return false;
-}
-
-}  // namespace
-
 void add_info_routes(ServerState & state) {
     state.http.Get("/health", guarded([&state](const httplib::Request &, httplib::Response & res) {
         if (refuse_until_ready(state, res)) return;
@@ -98,7 +98,7 @@ void add_info_routes(ServerState & state) {
     }));
     state.http.Get("/v1/info", guarded([&state](const httplib::Request &, httplib::Response & res) {
         if (refuse_until_ready(state, res)) return;
-        send_json(res, 200, info_json(state));
+        send_json(res, 200, state.info);
     }));
     state.http.Get("/v1/kb/conditions/(.+)", guarded([&state](const httplib::Request & req, httplib::Response & res) {
         if (refuse_until_ready(state, res)) return;

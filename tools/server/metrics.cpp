@@ -26,9 +26,9 @@ void Metrics::count_refused_image(const std::string & reason) {
     ++refused_[reason];
 }
 
-void Metrics::count_reused_encoding() {
+void Metrics::count_encoding(bool reused) {
     std::lock_guard lock(mutex_);
-    ++reused_encodings_;
+    ++(reused ? reused_encodings_ : encoder_runs_);
 }
 
 std::string Metrics::render(const LiveGauges & live) const {
@@ -48,10 +48,9 @@ std::string Metrics::render(const LiveGauges & live) const {
     header("dermlens_requests_in_flight", "gauge", "Inference requests a worker is running.");
     out += fmt::format("dermlens_requests_in_flight {}\n", live.in_flight);
     header("dermlens_encoder_runs_total", "counter", "Images the vision encoder ran on.");
-    out += fmt::format("dermlens_encoder_runs_total {}\n", live.encoder_runs);
-    header("dermlens_embedding_cache_hits_total", "counter", "Encodings read from the embedding cache.");
-    out += fmt::format("dermlens_embedding_cache_hits_total {}\n", live.cache_hits);
-    header("dermlens_reused_encodings_total", "counter", "Requests whose image encoding was not computed again.");
+    out += fmt::format("dermlens_encoder_runs_total {}\n", encoder_runs_);
+    header("dermlens_reused_encodings_total", "counter",
+           "Requests whose image encoding was not computed again (embedding cache or an earlier call).");
     out += fmt::format("dermlens_reused_encodings_total {}\n", reused_encodings_);
     header("dermlens_images_refused_total", "counter", "Images refused before inference, by reason.");
     for (const auto & [reason, count] : refused_) {

@@ -1,7 +1,8 @@
 // The server's counters in Prometheus's text format (GET /metrics), named as llama-server's are
 // (a prefix and snake_case): requests by endpoint and status, the queue, the time spent per
-// stage of inference as histograms, images refused by reason. The engine's own counters
-// (encoder runs, embedding-cache hits) and the queue's gauges are read when rendered.
+// stage of inference as histograms, encodings computed and reused, images refused by reason.
+// The queue's gauges are read when rendered; nothing here waits for the Engine, which serves one
+// request at a time, so that /metrics and /health answer while a long inference runs.
 #pragma once
 
 #include <array>
@@ -16,8 +17,6 @@ namespace dermlens::server {
 struct LiveGauges {
     std::size_t queue_waiting = 0;
     std::size_t in_flight = 0;
-    std::size_t encoder_runs = 0;
-    std::size_t cache_hits = 0;
     bool ready = false;
 };
 
@@ -27,7 +26,7 @@ public:
     // Seconds spent in one stage: "encode", "describe", "decide" (diagnose), "prefill", "decode" (chat).
     void observe_stage(const std::string & stage, double seconds);
     void count_refused_image(const std::string & reason);  // body_too_large, bad_base64, invalid_image, missing_image
-    void count_reused_encoding();                         // an encoding the cache or an earlier call gave
+    void count_encoding(bool reused);  // an image's encoding: the encoder's, or reused (cache or earlier call)
 
     std::string render(const LiveGauges & live) const;
 
@@ -42,6 +41,7 @@ private:
     std::map<std::pair<std::string, int>, std::size_t> requests_;
     std::map<std::string, Histogram> stages_;
     std::map<std::string, std::size_t> refused_;
+    std::size_t encoder_runs_ = 0;
     std::size_t reused_encodings_ = 0;
 };
 

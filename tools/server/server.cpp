@@ -108,11 +108,6 @@ LiveGauges ServerState::live() const {
     gauges.ready = ready;
     gauges.queue_waiting = queue->waiting();
     gauges.in_flight = queue->running();
-    if (ready) {
-        const EngineInfo info = engine->info();
-        gauges.encoder_runs = info.encoder_runs;
-        gauges.cache_hits = info.cache_hits;
-    }
     return gauges;
 }
 
@@ -222,6 +217,7 @@ void Server::serve() {
         try {
             state.architecture = model::check_text_model(state.engine_params.model).architecture;
             state.engine = std::make_unique<Engine>(state.engine_params);
+            state.info = info_json(state);  // once: Engine::info() waits for a running inference
             state.ready = true;
             std::fprintf(stderr, "dermlens serve: model loaded, ready\n");
         } catch (...) {

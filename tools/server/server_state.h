@@ -36,6 +36,7 @@ struct ServerState {
     std::atomic<bool> ready{false};
     std::atomic<bool> draining{false};
     std::string architecture;
+    nlohmann::ordered_json info;  // GET /v1/info, made when the model is loaded
     std::atomic<std::uint64_t> next_id{1};
     int listening_socket = -1;
 
@@ -122,6 +123,9 @@ Outcome<Result> run_inference(ServerState & state, const httplib::Request & req,
     }
     return outcome;
 }
+
+// The answer of GET /v1/info (info_routes.cpp).
+nlohmann::ordered_json info_json(const ServerState & state);
 
 // Route registration, one file each.
 void add_info_routes(ServerState & state);      // /health, /v1/info, /v1/kb/..., /metrics
