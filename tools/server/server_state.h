@@ -23,6 +23,7 @@
 #include <mutex>
 #include <optional>
 #include <string>
+#include <utility>
 
 namespace dermlens::server {
 
@@ -31,8 +32,8 @@ struct ServerState {
     EngineParams engine_params;
     httplib::Server http;
     Metrics metrics;
-    std::unique_ptr<WorkQueue> queue;
     std::unique_ptr<Engine> engine;  // set once loaded; then `ready`
+    std::unique_ptr<WorkQueue> queue;  // after the Engine: its workers are joined before the Engine goes
     std::atomic<bool> ready{false};
     std::atomic<bool> draining{false};
     std::string architecture;
