@@ -322,6 +322,11 @@ TEST(ServeApi, SigtermDrainsTheRequestsInFlight) {
     for (int i = 0; i < 400 && metrics.find("dermlens_requests_in_flight 1") == std::string::npos; ++i) {
         metrics = server.client().Get("/metrics")->body;
     }
+    // While the model is busy, /health and /v1/info answer at once.
+    const auto started = std::chrono::steady_clock::now();
+    EXPECT_EQ(server.client().Get("/health")->status, 200);
+    EXPECT_EQ(server.client().Get("/v1/info")->status, 200);
+    EXPECT_LT(std::chrono::steady_clock::now() - started, std::chrono::milliseconds(500));
     server.signal(SIGTERM);
     const httplib::Result finished = in_flight.get();
     ASSERT_TRUE(finished);
