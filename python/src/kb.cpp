@@ -5,7 +5,7 @@
 
 #include "dermlens/error.h"
 #include "dermlens/kb.h"
-#include "kb/condition_report.h"
+#include "kb/report_json.h"
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -77,7 +77,7 @@ void register_kb(py::module_ & module) {
         .def(
             "show",
             [](const kb::KnowledgeBase & base, const std::string & name, const std::optional<std::string> & set) {
-                return to_python(kb::condition_report(base, resolve(base, name, set)));
+                return to_python(kb::condition_json(base, resolve(base, name, set)));
             },
             py::arg("name"), py::arg("label_set") = py::none(),
             "Everything about one condition, as `dermlens kb show --json` prints it: names, taxonomy path, "

@@ -1,6 +1,8 @@
 // dermlens kb labelset [NAME]: the label sets, or one set's labels in order and their conditions
 #include "kb_options.h"
 
+#include "kb/report_json.h"
+
 #include <fmt/format.h>
 
 namespace dermlens::cli {
@@ -34,13 +36,7 @@ int list_label_sets(const kb::KnowledgeBase & base, bool json) {
 int show_label_set(const kb::KnowledgeBase & base, const std::string & name, bool json) {
     const kb::LabelSet & set = base.label_set(name);
     if (json) {
-        ordered_json labels = ordered_json::array();
-        for (const auto & label : set.labels) {
-            labels.push_back({{"label", label.label}, {"condition", label.condition},
-                              {"name", base.condition(label.condition).name}});
-        }
-        print_json({{"name", set.name}, {"title", set.title}, {"source", set.source}, {"described", set.described},
-                    {"labels", labels}});
+        print_json(kb::label_set_json(base, set));
         return 0;
     }
     fmt::print("{}: {}\nsource: {}\ndescribed: {}\n", set.name, set.title, set.source, set.described ? "yes" : "no");

@@ -2,13 +2,15 @@
 // label sets; NAME may be a clinical code
 #include "kb_options.h"
 
-#include "kb/condition_report.h"
+#include "kb/report_json.h"
 
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace dermlens::cli {
 namespace {
+
+using nlohmann::ordered_json;
 
 std::string names_of(const kb::KnowledgeBase & base, const std::vector<std::string> & ids, std::string_view separator) {
     std::vector<std::string> names;
@@ -51,7 +53,7 @@ int run_show(const ConditionOptions & options) {
     const kb::KnowledgeBase base = options.names.kb.load();
     const std::string id = options.names.resolve(base, options.name);
     if (options.names.kb.json) {
-        print_json(kb::condition_report(base, id));
+        print_json(kb::condition_json(base, id));
     } else {
         print_show(base, id);
     }

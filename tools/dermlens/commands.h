@@ -35,6 +35,7 @@ void register_train_data(CLI::App & root, std::vector<Command> & commands);  // 
 void register_reward(CLI::App & root, std::vector<Command> & commands);      // cmd_reward.cpp (reward score)
 void register_quality(CLI::App & root, std::vector<Command> & commands);   // cmd_quality.cpp
 void register_data_modality(CLI::App & root, std::vector<Command> & commands);  // cmd_data_modality.cpp (data modality build, classify)
+void register_serve(CLI::App & root, std::vector<Command> & commands);     // cmd_serve.cpp (tools/server/)
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands);  // cmd_eval_merge.cpp (eval merge)
 
 }  // namespace dermlens::cli

@@ -71,7 +71,7 @@ DecodeLimits RuntimeOptions::limits() const {
     return DecodeLimits{static_cast<std::uint64_t>(max_megapixels * 1e6)};
 }
 
-void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
+void add_engine_options(CLI::App & app, RuntimeOptions & options) {
     options.threads = static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
     app.add_option("--threads,-t", options.threads, "CPU threads for the text model and the vision encoder")
         ->capture_default_str()
@@ -82,6 +82,21 @@ void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
     app.add_option("--batch", options.batch_size, "Logical batch size for prompt processing")
         ->capture_default_str()
         ->envname("DERMLENS_BATCH");
+    app.add_option("--flash-attn", options.flash_attention, "Flash attention in the text model: on, off or auto")
+        ->capture_default_str()
+        ->envname("DERMLENS_FLASH_ATTN");
+    app.add_option("--vision-flash-attn", options.vision_flash_attention,
+                   "Flash attention in the vision encoder: on, off or auto (off: much faster on CPU)")
+        ->capture_default_str()
+        ->envname("DERMLENS_VISION_FLASH_ATTN");
+    app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")
+        ->capture_default_str()
+        ->envname("DERMLENS_MAX_MEGAPIXELS");
+    app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
+}
+
+void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
+    add_engine_options(app, options);
     app.add_option("--max-tokens", options.max_tokens,
                    "Most tokens of a free answer (--decide generate); descriptions are bounded by their schema")
         ->capture_default_str()
@@ -93,18 +108,7 @@ void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
                    "Sampling temperature of generated text (description, free answer); 0 = greedy, deterministic")
         ->capture_default_str()
         ->envname("DERMLENS_TEMPERATURE");
-    app.add_option("--flash-attn", options.flash_attention, "Flash attention in the text model: on, off or auto")
-        ->capture_default_str()
-        ->envname("DERMLENS_FLASH_ATTN");
-    app.add_option("--vision-flash-attn", options.vision_flash_attention,
-                   "Flash attention in the vision encoder: on, off or auto (off: much faster on CPU)")
-        ->capture_default_str()
-        ->envname("DERMLENS_VISION_FLASH_ATTN");
-    app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")
-        ->capture_default_str()
-        ->envname("DERMLENS_MAX_MEGAPIXELS");
     app.add_flag("--json", options.json, "Print JSON (docs/diagnose-json.md) instead of text");
-    app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
 }
 
 void AttentionOptions::fill(DiagnoseRequest & request) const {

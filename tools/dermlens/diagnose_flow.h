@@ -40,6 +40,10 @@ struct RuntimeOptions {
     DecodeLimits limits() const;  // --max-megapixels; throws Error(InvalidArgument)
 };
 
+// What the loaded Engine runs with: --threads --ctx --batch --flash-attn --vision-flash-attn
+// --max-megapixels --verbose (`serve` takes these alone: the rest is per request).
+void add_engine_options(CLI::App & app, RuntimeOptions & options);
+// Those, and the per-call decoding options --max-tokens --seed --temperature, and --json.
 void add_runtime_options(CLI::App & app, RuntimeOptions & options);
 
 // How each image is decided: --strategy --style --schema --decide --probe --candidates

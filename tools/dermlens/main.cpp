@@ -4,6 +4,7 @@
 //   dermlens demo            # the same flow on a generated tiny model
 //   dermlens kb show shingles
 //   dermlens embed --manifest images/ --model m.gguf --mmproj mmproj.gguf   # fill the embedding cache
+//   dermlens serve -m m.gguf --mmproj mmproj.gguf    # HTTP API and web page on http://127.0.0.1:8080/
 //   dermlens --version
 #include "cli_errors.h"
 #include "commands.h"
@@ -50,6 +51,7 @@ int main(int argc, char ** argv) {
     cli::register_reward(app, commands);
     cli::register_quality(app, commands);
     cli::register_data_modality(app, commands);
+    cli::register_serve(app, commands);
 
     try {
         app.parse(argc, argv);

@@ -1,4 +1,4 @@
-#include "kb/condition_report.h"
+#include "kb/report_json.h"
 
 namespace dermlens::kb {
 namespace {
@@ -22,14 +22,14 @@ ordered_json description_json(const std::optional<Description> & description) {
 
 }  // namespace
 
-ordered_json condition_report(const KnowledgeBase & base, std::string_view id) {
+ordered_json condition_json(const KnowledgeBase & base, const std::string & id) {
     const Condition & condition = base.condition(id);
     const auto malignancy = base.malignancy(id);
     ordered_json uses = ordered_json::array();
     for (const auto & use : base.label_uses(id)) {
         uses.push_back({{"label_set", use.label_set}, {"label", use.label}});
     }
-    return {{"id", std::string(id)},
+    return {{"id", id},
             {"name", condition.name},
             {"synonyms", condition.synonyms},
             {"parent", optional_text(base.parent(id))},
@@ -44,6 +44,16 @@ ordered_json condition_report(const KnowledgeBase & base, std::string_view id) {
             {"description", description_json(condition.description)},
             {"ddx", base.neighbours(id)},
             {"label_sets", uses}};
+}
+
+ordered_json label_set_json(const KnowledgeBase & base, const LabelSet & set) {
+    ordered_json labels = ordered_json::array();
+    for (const auto & label : set.labels) {
+        labels.push_back(
+            {{"label", label.label}, {"condition", label.condition}, {"name", base.condition(label.condition).name}});
+    }
+    return {{"name", set.name}, {"title", set.title}, {"source", set.source}, {"described", set.described},
+            {"labels", labels}};
 }
 
 }  // namespace dermlens::kb

@@ -1,0 +1,174 @@
+// POST /v1/diagnose: one image (multipart field `image`, or JSON `image` as a data URI or
+// base64) and the per-call options of `diagnose` (dermlens/request_json.h reads them, from JSON
+// or from form fields alike); the answer is the `diagnose --json` object of that image, with
+// `heatmaps` as PNG data URIs when asked.
+#include "data_uri.h"
+#include "server_state.h"
+
+#include "dermlens/request_json.h"
+
+#include <fmt/format.h>
+
+#include <filesystem>
+#include <unistd.h>
+
+namespace dermlens::server {
+namespace {
+
+using nlohmann::json;
+using nlohmann::ordered_json;
+namespace fs = std::filesystem;
+
+struct DiagnoseCall {
+    std::optional<Image> image;
+    json options = json::object();
+    bool heatmap = false;
+};
+
+bool heatmap_flag(const json & value) {
+    if (value.is_boolean()) return value.get<bool>();
+    if (value.is_string()) {
+        const std::string & text = value.get_ref<const std::string &>();
+        if (text == "true" || text == "1" || text == "on") return true;
+        if (text == "false" || text == "0" || text == "off" || text.empty()) return false;
+    }
+    throw Error(ErrorKind::InvalidArgument, "heatmap: expected true or false", "heatmap");
+}
+
+DiagnoseCall from_form(const ServerParams & params, const httplib::Request & req) {
+    DiagnoseCall call;
+    for (const auto & [name, part] : req.files) {
+        if (name == "image") {
+            const auto * data = reinterpret_cast<const std::uint8_t *>(part.content.data());
+            call.image = Image::from_bytes({data, part.content.size()}, part.filename.empty() ? "upload" : part.filename,
+                                           image_limits(params));
+        } else if (name == "heatmap") {
+            call.heatmap = heatmap_flag(part.content);
+        } else if (call.options.contains(name)) {
+            throw Error(ErrorKind::InvalidArgument, fmt::format("{}: given more than once", name), name);
+        } else {
+            call.options[name] = part.content;
+        }
+    }
+    return call;
+}
+
+DiagnoseCall from_json(const ServerParams & params, const httplib::Request & req) {
+    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
+    if (body.is_discarded()) {
+        throw Error(ErrorKind::InvalidArgument, "request body: not valid JSON", "body");
+    }
+    if (!body.is_object()) {
+        throw Error(ErrorKind::InvalidArgument, "request body: expected a JSON object", "body");
+    }
+    DiagnoseCall call;
+    if (body.contains("image")) {
+        if (!body["image"].is_string()) {
+            throw Error(ErrorKind::InvalidArgument, "image: expected a string (a data URI or base64)", "image");
+        }
+        const std::vector<std::uint8_t> bytes = decode_image_field(body["image"].get<std::string>(), "image");
+        call.image = Image::from_bytes(bytes, "upload", image_limits(params));
+        body.erase("image");
+    }
+    if (body.contains("heatmap")) {
+        call.heatmap = heatmap_flag(body["heatmap"]);
+        body.erase("heatmap");
+    }
+    call.options = std::move(body);
+    return call;
+}
+
+// A folder of this request's heat maps, removed with it.
+struct ScratchDir {
+    fs::path path;
+    explicit ScratchDir(std::uint64_t id)
+        : path(fs::temp_directory_path() / fmt::format("dermlens-serve-{}-{}", getpid(), id)) {
+        fs::create_directories(path);
+    }
+    ~ScratchDir() {
+        std::error_code ignored;
+        fs::remove_all(path, ignored);
+    }
+};
+
+void observe(Metrics & metrics, const Diagnosis & diagnosis) {
+    metrics.count_encoding(diagnosis.image.from_cache);
+    if (!diagnosis.image.from_cache) {
+        metrics.observe_stage("encode", diagnosis.timings.encode_ms / 1000);
+    }
+    if (diagnosis.timings.describe_ms > 0) {
+        metrics.observe_stage("describe", diagnosis.timings.describe_ms / 1000);
+    }
+    metrics.observe_stage("decide", diagnosis.timings.decide_ms / 1000);
+}
+
+void diagnose(ServerState & state, const httplib::Request & req, httplib::Response & res) {
+    if (!state.ready) {
+        send_error(res, unavailable("Loading model"));
+        return;
+    }
+    DiagnoseCall call;
+    try {
+        if (req.is_multipart_form_data()) {
+            call = from_form(state.params, req);
+        } else if (req.get_header_value("Content-Type").rfind("application/json", 0) == 0) {
+            call = from_json(state.params, req);
+        } else {
+            send_error(res, unsupported_media("send the image as multipart/form-data (field 'image') or as "
+                                              "application/json ({\"image\": \"data:...;base64,...\"})"));
+            return;
+        }
+    } catch (const Error & e) {
+        if (e.field() == "image") {
+            state.metrics.count_refused_image("bad_base64");
+        } else if (e.kind() == ErrorKind::InvalidInput) {
+            state.metrics.count_refused_image("invalid_image");
+        }
+        throw;
+    }
+    if (!call.image) {
+        state.metrics.count_refused_image("missing_image");
+        send_error(res, bad_request("image: missing (multipart field 'image', or JSON key 'image')"));
+        return;
+    }
+    DiagnoseRequest request = diagnose_request_from_json(call.options);
+    std::shared_ptr<ScratchDir> scratch;
+    if (call.heatmap) {
+        scratch = std::make_shared<ScratchDir>(state.next_id++);
+        request.attention.enabled = true;
+        request.attention.heatmap_dir = scratch->path;
+    }
+    const Image image = *call.image;
+    auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, scratch](const ShouldStopCallback & stop) mutable {
+        request.should_stop = stop;
+        Diagnosis diagnosis;
+        try {
+            diagnosis = state.engine->diagnose(image, request);
+        } catch (const Error & e) {
+            if (e.kind() == ErrorKind::InvalidInput) state.metrics.count_refused_image("invalid_image");
+            throw;
+        }
+        observe(state.metrics, diagnosis);
+        ordered_json report = to_json(diagnosis);
+        if (scratch) {
+            report["heatmaps"] = {{"label", fs::exists(scratch->path / "label.png") ? ordered_json(png_data_uri(scratch->path / "label.png")) : ordered_json(nullptr)},
+                                  {"all", png_data_uri(scratch->path / "all.png")}};
+        }
+        return report;
+    });
+    if (outcome.error) {
+        send_refusal(state, res, *outcome.error);
+        return;
+    }
+    send_json(res, 200, *outcome.result);
+}
+
+}  // namespace
+
+void add_diagnose_route(ServerState & state) {
+    state.http.Post("/v1/diagnose", guarded([&state](const httplib::Request & req, httplib::Response & res) {
+        diagnose(state, req, res);
+    }));
+}
+
+}  // namespace dermlens::server
