@@ -55,7 +55,7 @@ std::string to_text(const ordered_json & value) {
 ordered_json parse_stored(const std::string & text, const fs::path & file, const std::string & what) {
     try {
         return ordered_json::parse(text);
-    } catch (const ordered_json::parse_error & e) {
+    } catch (const ordered_json::exception & e) {  // parse_error, or out_of_range.406 for a number beyond double
         throw Error(ErrorKind::InvalidInput,
                     fmt::format("run store '{}': {} is not valid JSON (corrupt entry: {})", file.string(), what, e.what()));
     }
