@@ -117,4 +117,15 @@ TEST(FuzzFindings, PngWithBitDepthZeroAndGreyTransparencyKeyIsRefusedNotDividedB
                  {"upload.png", "bit depth 0 is not valid for colour type 0"});
 }
 
+// A store whose page 4 is damaged still opened: COUNT(*) said 0 samples while the scan returned 2,
+// so --resume would have redone or skipped samples (found by fuzz_run_store; its input is here).
+TEST(FuzzFindings, DamagedRunStoreIsRefusedInsteadOfReadInconsistently) {
+    TempDir dir("fuzz_findings");
+    const fs::path file = dir / "results.sqlite";
+    fs::copy_file(fs::path(DERMLENS_SOURCE_DIR) / "tests/fuzz/regressions/fuzz_run_store/damaged-page-counts-disagree",
+                  file);
+    expect_error([&] { (void)dermlens::eval::RunStore::open(file); }, ErrorKind::InvalidInput,
+                 {"run store '" + file.string() + "'", "the SQLite file is damaged", "free space corruption"});
+}
+
 }  // namespace
