@@ -65,7 +65,11 @@ std::size_t replay_generated_seeds() {
 
 }  // namespace
 
-TEST(FuzzReplay, RegressionInputsAndSeedsPassTheHarness) {
+// One suite per harness (DERMLENS_FUZZ_SUITE, e.g. FuzzReplay_fuzz_csv) so that ctest's names of
+// the sixteen replay binaries differ; the indirection expands the macro before TEST pastes it.
+#define DERMLENS_REPLAY_TEST(suite, name) TEST(suite, name)
+
+DERMLENS_REPLAY_TEST(DERMLENS_FUZZ_SUITE, RegressionInputsAndSeedsPassTheHarness) {
     const std::size_t regressions = replay(kFuzzDir / "regressions" / DERMLENS_FUZZ_HARNESS);
     std::size_t seeds = replay(kFuzzDir / "corpus" / DERMLENS_FUZZ_HARNESS) + replay_generated_seeds();
     if (std::string_view(DERMLENS_FUZZ_HARNESS).starts_with("fuzz_image_")) {
@@ -74,7 +78,7 @@ TEST(FuzzReplay, RegressionInputsAndSeedsPassTheHarness) {
     EXPECT_GT(regressions + seeds, 0u) << "no regression inputs and no seeds for " << DERMLENS_FUZZ_HARNESS;
 }
 
-TEST(FuzzReplay, EmptyAndOneByteInputsPassTheHarness) {
+DERMLENS_REPLAY_TEST(DERMLENS_FUZZ_SUITE, EmptyAndOneByteInputsPassTheHarness) {
     EXPECT_EQ(LLVMFuzzerTestOneInput(nullptr, 0), 0);
     for (int byte = 0; byte < 256; byte += 17) {
         const auto value = static_cast<std::uint8_t>(byte);
