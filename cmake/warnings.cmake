@@ -13,4 +13,11 @@ function(dermlens_target_defaults target)
                                              -fno-omit-frame-pointer -g -Wno-maybe-uninitialized)
     target_link_options(${target} PRIVATE -fsanitize=address,undefined)
   endif()
+  if(DERMLENS_FUZZ)
+    # The clang build of the libFuzzer harnesses (tests/fuzz, scripts/fuzz): coverage for the
+    # fuzzer's guidance, ASan + UBSan to turn memory errors and undefined behaviour into findings.
+    target_compile_options(${target} PRIVATE -fsanitize=fuzzer-no-link,address,undefined -fno-sanitize-recover=undefined
+                                             -fno-omit-frame-pointer -g)
+    target_link_options(${target} PRIVATE -fsanitize=address,undefined)
+  endif()
 endfunction()

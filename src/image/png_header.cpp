@@ -128,6 +128,17 @@ std::uint16_t decoded_grey_key(std::uint16_t key, unsigned bit_depth) {
     return static_cast<std::uint16_t>((key & max_value) * (255 / max_value));
 }
 
+// The bit depths the PNG specification (section 11.2.2) allows for each colour type.
+bool valid_depth(unsigned colour_type, unsigned bit_depth) {
+    const bool byte_depth = bit_depth == 8 || bit_depth == 16;
+    switch (colour_type) {
+        case 0: return byte_depth || bit_depth == 1 || bit_depth == 2 || bit_depth == 4;  // grey
+        case 3: return bit_depth == 1 || bit_depth == 2 || bit_depth == 4 || bit_depth == 8;  // palette
+        case 2: case 4: case 6: return byte_depth;  // RGB, grey + alpha, RGBA
+        default: return false;
+    }
+}
+
 void note_chunk(const Chunk & chunk, unsigned bit_depth, unsigned colour_type, PngFacts & facts) {
     if (chunk.type == "eXIf" && !facts.exif_chunk_orientation) {
         facts.exif_chunk_orientation = exif_orientation(chunk.data);
@@ -155,6 +166,11 @@ ImageHeader read_png_header(std::span<const std::uint8_t> bytes) {
     const unsigned colour_type = reader.u8(kSignatureSize + 17);
     if (header.width == 0 || header.height == 0 || header.width > kMaxDimension || header.height > kMaxDimension) {
         throw ImageRejected(fmt::format("corrupt PNG: invalid size {}x{} in IHDR", header.width, header.height));
+    }
+    // A depth of 0 would divide by zero when scaling a grey tRNS key (found by fuzz_image_header).
+    if (!valid_depth(colour_type, bit_depth)) {
+        throw ImageRejected(
+            fmt::format("corrupt PNG: bit depth {} is not valid for colour type {} in IHDR", bit_depth, colour_type));
     }
 
     PngFacts facts;

@@ -124,7 +124,8 @@ json parse_file(const std::filesystem::path & file) {
     text << in.rdbuf();
     try {
         return json::parse(text.str());
-    } catch (const json::parse_error & e) {
+    } catch (const json::exception & e) {
+        // parse_error, or out_of_range.406 for a number beyond double ("1e400").
         // Drop nlohmann's "[json.exception.parse_error.101] " prefix: the rest says where and why.
         const std::string_view what = e.what();
         const std::size_t end_of_tag = what.find("] ");

@@ -3,6 +3,7 @@
 
 #include "dermlens/error.h"
 
+#include <ggml.h>
 #include <gguf.h>
 
 #include <fmt/format.h>
@@ -41,7 +42,22 @@ constexpr std::array<ProjectorOutput, 4> kProjectors{{
 }
 
 
-void check_magic(const std::filesystem::path & path, std::string_view what) {
+// Limits checked on the fixed-size preamble before ggml's parser sees the file (docs/fuzzing.md):
+// ggml compares every tensor name with every earlier one, so a header of millions of tiny tensor
+// entries would take minutes; real models have a few thousand tensors and a few hundred keys.
+constexpr std::uint64_t kMaxTensors = 16384;
+constexpr std::uint64_t kMaxKeyValues = 16384;
+
+std::uint64_t little_endian(const std::array<unsigned char, 24> & bytes, std::size_t offset, std::size_t size) {
+    std::uint64_t value = 0;
+    for (std::size_t i = 0; i < size; ++i) {
+        value |= static_cast<std::uint64_t>(bytes[offset + i]) << (8 * i);
+    }
+    return value;
+}
+
+// Magic, version, tensor and key-value counts: the 24 bytes before the first key.
+void check_preamble(const std::filesystem::path & path, std::string_view what) {
     std::error_code ec;
     if (!std::filesystem::exists(path, ec)) {
         fail(path, what, "file not found");
@@ -50,18 +66,49 @@ void check_magic(const std::filesystem::path & path, std::string_view what) {
         fail(path, what, "not a regular file");
     }
     std::ifstream in(path, std::ios::binary);
-    std::array<char, 4> magic{};
-    if (!in.read(magic.data(), magic.size())) {
+    std::array<unsigned char, 24> preamble{};
+    in.read(reinterpret_cast<char *>(preamble.data()), preamble.size());
+    const auto got = static_cast<std::size_t>(in.gcount());
+    if (got < 4) {
         fail(path, what, "not a GGUF file (shorter than the 4-byte magic)");
     }
-    if (std::string_view(magic.data(), magic.size()) != "GGUF") {
+    if (std::string_view(reinterpret_cast<const char *>(preamble.data()), 4) != "GGUF") {
         fail(path, what, "not a GGUF file (missing 'GGUF' magic)");
     }
+    if (got < preamble.size()) {
+        fail(path, what, "corrupt or truncated GGUF header");
+    }
+    const std::uint64_t tensors = little_endian(preamble, 8, 8);
+    const std::uint64_t key_values = little_endian(preamble, 16, 8);
+    if (tensors > kMaxTensors || key_values > kMaxKeyValues) {
+        fail(path, what, fmt::format("GGUF header lists {} tensors and {} keys; dermlens reads at most {} and {}",
+                                     tensors, key_values, kMaxTensors, kMaxKeyValues));
+    }
+}
+
+// The bytes of tensor `i`'s data, computed without overflow; nullopt when they exceed 64 bits.
+// ggml's own count (gguf.cpp) multiplies the dimensions before checking them, so a crafted
+// shape can wrap around it: the pre-check does not rely on ggml's arithmetic.
+std::optional<std::uint64_t> tensor_bytes(const gguf_context * ctx, std::int64_t i) {
+    const std::int64_t * ne = gguf_get_tensor_ne(ctx, i);
+    const ggml_type type = gguf_get_tensor_type(ctx, i);
+    const auto block = static_cast<std::uint64_t>(ggml_blck_size(type));
+    std::uint64_t bytes = 0;
+    if (block == 0 || ne[0] < 0 || static_cast<std::uint64_t>(ne[0]) % block != 0 ||
+        __builtin_mul_overflow(static_cast<std::uint64_t>(ne[0]) / block, ggml_type_size(type), &bytes)) {
+        return std::nullopt;
+    }
+    for (int axis = 1; axis < GGML_MAX_DIMS; ++axis) {
+        if (ne[axis] < 0 || __builtin_mul_overflow(bytes, static_cast<std::uint64_t>(ne[axis]), &bytes)) {
+            return std::nullopt;
+        }
+    }
+    return bytes;
 }
 
 // Parses the header only (no tensor data) and checks the file holds all tensor bytes.
 GgufPtr open_header(const std::filesystem::path & path, std::string_view what) {
-    check_magic(path, what);
+    check_preamble(path, what);
     gguf_init_params params{};
     params.no_alloc = true;
     params.ctx = nullptr;
@@ -69,15 +116,20 @@ GgufPtr open_header(const std::filesystem::path & path, std::string_view what) {
     if (!ctx) {
         fail(path, what, "corrupt or truncated GGUF header");
     }
-    std::uint64_t data_end = gguf_get_data_offset(ctx.get());
-    for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx.get()); ++i) {
-        const std::uint64_t tensor_end = gguf_get_data_offset(ctx.get()) + gguf_get_tensor_offset(ctx.get(), i) +
-                                         gguf_get_tensor_size(ctx.get(), i);
-        data_end = std::max(data_end, tensor_end);
-    }
     const std::uint64_t file_size = std::filesystem::file_size(path);
-    if (file_size < data_end) {
-        fail(path, what, fmt::format("truncated GGUF: tensor data needs {} bytes, file has {}", data_end, file_size));
+    const std::uint64_t data_offset = gguf_get_data_offset(ctx.get());
+    for (std::int64_t i = 0; i < gguf_get_n_tensors(ctx.get()); ++i) {
+        const auto bytes = tensor_bytes(ctx.get(), i);
+        const std::uint64_t offset = gguf_get_tensor_offset(ctx.get(), i);
+        std::uint64_t end = 0;
+        if (!bytes || __builtin_add_overflow(data_offset, offset, &end) || __builtin_add_overflow(end, *bytes, &end)) {
+            fail(path, what, fmt::format("tensor '{}' has a shape or offset beyond any file size",
+                                         gguf_get_tensor_name(ctx.get(), i)));
+        }
+        if (end > file_size) {
+            fail(path, what,
+                 fmt::format("truncated GGUF: tensor data needs {} bytes, file has {}", end, file_size));
+        }
     }
     return ctx;
 }

@@ -1,8 +1,9 @@
 // Pre-validation of GGUF model files before they reach llama.cpp.
 //
 // llama.cpp's loaders may abort or assert on malformed input, so every file is
-// checked here first: it exists, starts with the GGUF magic, its header parses,
-// the file is long enough to hold every tensor's data, its architecture is one
+// checked here first: it exists, starts with the GGUF magic, lists at most 16384
+// tensors and 16384 keys, its header parses, every tensor's shape and offset fit
+// in 64 bits and its data lies inside the file, its architecture is one
 // dermlens supports, and the mmproj's projection output matches the text
 // model's embedding width. Failures throw Error(InvalidModel) naming the file.
 #pragma once

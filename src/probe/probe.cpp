@@ -385,7 +385,7 @@ Probe load_probe(const std::filesystem::path & path) {
     json in;
     try {
         in = json::parse(file);
-    } catch (const json::parse_error & e) {
+    } catch (const json::exception & e) {  // parse_error, or out_of_range.406 for a number beyond double ("1e400")
         fail(path, fmt::format("malformed JSON: {}", e.what()));
     }
     const auto format = value_of<std::string>(in, "format", path);

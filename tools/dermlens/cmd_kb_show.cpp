@@ -10,8 +10,6 @@
 namespace dermlens::cli {
 namespace {
 
-using nlohmann::ordered_json;
-
 std::string names_of(const kb::KnowledgeBase & base, const std::vector<std::string> & ids, std::string_view separator) {
     std::vector<std::string> names;
     for (const auto & id : ids) {
