@@ -57,6 +57,10 @@ AttentionPaths resolve_attention_paths(const EngineParams & params, int threads,
     } else {
         paths.text = as_set(params.flash_attention);
     }
+    if (params.mmproj.empty()) {
+        paths.vision = {FlashAttention::Off, "off: a text-only Engine has no vision encoder"};
+        return paths;
+    }
     paths.vision = params.vision_flash_attention == FlashAttention::Auto
                        ? decided(vision_attention_probe(params.mmproj, mmproj_sha256, threads))
                        : as_set(params.vision_flash_attention);

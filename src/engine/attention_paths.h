@@ -43,7 +43,8 @@ struct AttentionPaths {
 };
 
 // Each `auto` decided by measurement (or the store); on / off as set; the text model off when
-// it captures attention. The files must have passed model::check_model_pair.
+// it captures attention; the vision encoder off without an mmproj (a text-only Engine). The
+// files must have passed model::check_model_pair (model::check_text_model without an mmproj).
 AttentionPaths resolve_attention_paths(const EngineParams & params, int threads, const std::string & model_sha256,
                                        const std::string & mmproj_sha256);
 
