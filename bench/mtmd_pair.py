@@ -92,9 +92,9 @@ def run_dermlens(args, model, mmproj, image):
 def run_mtmd(args, model, mmproj, image):
     command = [args.mtmd_cli, "-m", str(model), "--mmproj", str(mmproj), "--image", image, "-p", mtmd_prompt(),
                "-n", "1", "--temp", "0", "--seed", "0", "-t", str(args.threads), "-c", str(args.ctx),
-               "-b", str(args.batch)]
+               "-b", str(args.batch), "-v"]  # -v: llama.cpp's timings are logged only at full verbosity
     _, err, wall_ms, rss = timed(command)
-    encode = re.search(r"slice encoded in (\d+) ms", err)
+    encode = re.search(r"(?:mtmd batch encoding done|slice encoded) in (\d+) ms", err)
     prompt = re.search(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens", err)
     answer = re.search(r"\beval time =\s*([\d.]+) ms", err.replace("prompt eval time", ""))
     if not (encode and prompt):

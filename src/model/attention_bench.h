@@ -26,7 +26,7 @@ struct AttentionShape {
     int kv_heads = 0;    // key/value heads timed (grouped-query attention: heads % kv_heads == 0)
     int model_heads = 0; // the model's query heads (heads is at most this)
 
-    // "vision 4096x4096 tokens, 4 of 16 heads x 72" — part of the remembered decision's key.
+    // "vision 4096x4096 tokens, 2 of 16 heads x 72" — part of the remembered decision's key.
     std::string describe() const;
 };
 
