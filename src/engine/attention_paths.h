@@ -31,7 +31,7 @@ AttentionProbe text_attention_probe(const std::filesystem::path & model, const s
 // The cache folder's attention-paths.json.
 model::AttentionStore attention_store();
 
-// The path that runs and why ("auto, on: flash 12.0 ms vs plain 30.0 ms per attention (remembered)").
+// The path that runs and why ("auto, on: flash 12.0 ms vs plain 30.0 ms per attention").
 struct AttentionPath {
     FlashAttention ran = FlashAttention::Off;
     std::string why;

@@ -1,13 +1,16 @@
 #include "model/attention_choice.h"
 
 #include "common/atomic_file.h"
+#include "common/file_lock.h"
 #include "dermlens/error.h"
 
 #include <fmt/format.h>
 #include <nlohmann/json.hpp>
 
 #include <algorithm>
+#include <chrono>
 #include <fstream>
+#include <thread>
 
 namespace dermlens::model {
 namespace {
@@ -52,12 +55,42 @@ std::optional<AttentionDecision> decision_of(const nlohmann::json & entry) {
     return decision;
 }
 
+// The store's lock (waited for: its holders only read and write a small file).
+FileLock lock_store(const std::filesystem::path & file) {
+    if (std::error_code error; !file.parent_path().empty()) {
+        std::filesystem::create_directories(file.parent_path(), error);  // a failure shows in the lock below
+    }
+    const std::filesystem::path lock_file = file.string() + ".lock";
+    for (;;) {
+        if (std::optional<FileLock> lock = FileLock::try_acquire(lock_file)) {
+            return std::move(*lock);
+        }
+        std::this_thread::sleep_for(std::chrono::milliseconds(5));
+    }
+}
+
+void write_entries(const std::filesystem::path & file, const AttentionKey & key, const AttentionDecision & decision) {
+    const nlohmann::json wanted = key_json(key);
+    nlohmann::json entries = nlohmann::json::array();
+    for (auto & entry : read_entries(file)) {
+        if (entry.is_object() && entry.value("key", nlohmann::json()) != wanted) {
+            entries.push_back(std::move(entry));
+        }
+    }
+    entries.push_back({{"key", wanted},
+                       {"flash", decision.flash},
+                       {"flash_ms", decision.flash_ms},
+                       {"plain_ms", decision.plain_ms},
+                       {"flash_rounds", decision.flash_rounds},
+                       {"plain_rounds", decision.plain_rounds}});
+    write_file_atomically(file, nlohmann::json{{"decisions", entries}}.dump(2) + "\n", "attention-path store");
+}
+
 }  // namespace
 
 std::string AttentionDecision::summary() const {
-    return fmt::format("{}: flash {:.1f} ms vs plain {:.1f} ms per attention ({}{})", flash ? "on" : "off", flash_ms,
-                       plain_ms, remembered ? "remembered" : "measured now",
-                       not_remembered.empty() ? "" : "; not remembered: " + not_remembered);
+    return fmt::format("{}: flash {:.1f} ms vs plain {:.1f} ms per attention{}", flash ? "on" : "off", flash_ms,
+                       plain_ms, not_remembered.empty() ? "" : " (not remembered: " + not_remembered + ")");
 }
 
 AttentionDecision measure_attention(const AttentionTimer & time_path, int rounds) {
@@ -92,23 +125,17 @@ std::optional<AttentionDecision> AttentionStore::find(const AttentionKey & key) 
 }
 
 void AttentionStore::remember(const AttentionKey & key, const AttentionDecision & decision) const {
-    const nlohmann::json wanted = key_json(key);
-    nlohmann::json entries = nlohmann::json::array();
-    for (auto & entry : read_entries(file_)) {
-        if (entry.is_object() && entry.value("key", nlohmann::json()) != wanted) {
-            entries.push_back(std::move(entry));
-        }
+    const FileLock lock = lock_store(file_);
+    write_entries(file_, key, decision);
+}
+
+AttentionDecision AttentionStore::remember_first(const AttentionKey & key, const AttentionDecision & decision) const {
+    const FileLock lock = lock_store(file_);
+    if (std::optional<AttentionDecision> first = find(key)) {
+        return *first;
     }
-    entries.push_back({{"key", wanted},
-                       {"flash", decision.flash},
-                       {"flash_ms", decision.flash_ms},
-                       {"plain_ms", decision.plain_ms},
-                       {"flash_rounds", decision.flash_rounds},
-                       {"plain_rounds", decision.plain_rounds}});
-    if (std::error_code error; !file_.parent_path().empty()) {
-        std::filesystem::create_directories(file_.parent_path(), error);  // a failure shows in the write below
-    }
-    write_file_atomically(file_, nlohmann::json{{"decisions", entries}}.dump(2) + "\n", "attention-path store");
+    write_entries(file_, key, decision);
+    return decision;
 }
 
 AttentionDecision choose_attention(const AttentionKey & key, const AttentionStore & store,
@@ -120,7 +147,11 @@ AttentionDecision choose_attention(const AttentionKey & key, const AttentionStor
     }
     AttentionDecision decision = measure_attention(time_path, rounds);
     try {
-        store.remember(key, decision);
+        if (fresh) {
+            store.remember(key, decision);
+            return decision;
+        }
+        return store.remember_first(key, decision);
     } catch (const Error & e) {
         decision.not_remembered = e.what();
     }

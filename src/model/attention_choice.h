@@ -41,7 +41,8 @@ struct AttentionDecision {
     std::vector<double> plain_rounds;
     std::string not_remembered;  // why the store could not keep a measured decision (empty: kept)
 
-    // "on: flash 112 ms vs plain 305 ms per attention (measured now)"
+    // "on: flash 112.0 ms vs plain 305.0 ms per attention": the same for a decision measured
+    // now and the same one remembered later (the report of a diagnosis does not change with it).
     std::string summary() const;
 };
 
@@ -58,8 +59,12 @@ public:
     explicit AttentionStore(std::filesystem::path file);
 
     std::optional<AttentionDecision> find(const AttentionKey & key) const;
-    // Replaces the decision for `key` (written atomically; a failure to write is an Error naming the file).
+    // Stores the decision for `key`, replacing any (written atomically under a lock file beside
+    // the store; a failure to write is an Error naming the file).
     void remember(const AttentionKey & key, const AttentionDecision & decision) const;
+    // Stores the decision unless one for `key` is there already, and returns the one stored:
+    // processes measuring the same key at once all run the first one written.
+    AttentionDecision remember_first(const AttentionKey & key, const AttentionDecision & decision) const;
 
     const std::filesystem::path & file() const noexcept { return file_; }
 
@@ -67,8 +72,9 @@ private:
     std::filesystem::path file_;
 };
 
-// The remembered decision for `key`, or (none remembered, or `fresh`) a measured one, remembered
-// (a store that cannot be written costs the next run a measurement, not this run its answer).
+// The remembered decision for `key`, or (none remembered) a measured one, remembered first-wins;
+// `fresh`: measured, replacing what is remembered (`dermlens bench-cpu`). A store that cannot be
+// written costs the next run a measurement, not this run its answer.
 AttentionDecision choose_attention(const AttentionKey & key, const AttentionStore & store,
                                    const AttentionTimer & time_path, int rounds = 3, bool fresh = false);
 

@@ -1,17 +1,19 @@
 // `dermlens bench-cpu` end to end: it times both attention paths of both graphs of a generated
 // tiny model, remembers the winners in the cache folder's store, and `diagnose` with `auto`
-// then runs the remembered paths and says so in its settings; an explicit path is reported as
-// set, and other threads are measured anew.
+// then runs the remembered paths with bench-cpu's medians as the reason in its settings; an
+// explicit path is reported as set, and other threads are measured anew.
 #include "model/testmodel.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 
+#include <fmt/format.h>
 #include <gtest/gtest.h>
 #include <nlohmann/json.hpp>
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
 
 #include <filesystem>
+#include <fstream>
 #include <map>
 #include <string>
 #include <vector>
@@ -62,30 +64,39 @@ TEST_F(CliBenchCpu, MeasuresRemembersAndDiagnoseUsesIt) {
     EXPECT_TRUE(std::filesystem::exists(report.at("store").get<std::string>()));
     ASSERT_EQ(report.at("graphs").size(), 2u);
     std::map<std::string, std::string> winner;
+    std::map<std::string, std::string> why;
     for (const auto & graph : report.at("graphs")) {
         EXPECT_EQ(graph.at("flash_rounds_ms").size(), 3u);
         EXPECT_EQ(graph.at("plain_rounds_ms").size(), 3u);
         EXPECT_GT(graph.at("plain_over_flash").get<double>(), 0.0);
         EXPECT_EQ(graph.at("auto_runs"), graph.at("flash_ms") < graph.at("plain_ms") ? "on" : "off");
         winner[graph.at("graph")] = graph.at("auto_runs");
+        why[graph.at("graph")] = fmt::format("auto, {}: flash {:.1f} ms vs plain {:.1f} ms per attention",
+                                             graph.at("auto_runs").get<std::string>(), graph.at("flash_ms").get<double>(),
+                                             graph.at("plain_ms").get<double>());
     }
 
+    // diagnose runs bench-cpu's winners, with its medians as the reason.
     const json remembered = diagnose_settings({"-t", "1"});
     EXPECT_EQ(remembered.at("vision_flash_attention"), "auto");
     EXPECT_EQ(remembered.at("vision_flash_attention_ran"), winner["vision"]);
     EXPECT_EQ(remembered.at("flash_attention_ran"), winner["text"]);
-    for (const char * why : {"vision_flash_attention_why", "flash_attention_why"}) {
-        EXPECT_NE(remembered.at(why).get<std::string>().find("(remembered)"), std::string::npos) << remembered.dump();
-    }
+    EXPECT_EQ(remembered.at("vision_flash_attention_why"), why["vision"]);
+    EXPECT_EQ(remembered.at("flash_attention_why"), why["text"]);
 
     const json set = diagnose_settings({"-t", "1", "--vision-flash-attn", "off"});
     EXPECT_EQ(set.at("vision_flash_attention_ran"), "off");
     EXPECT_EQ(set.at("vision_flash_attention_why"), "set: off");
 
-    const json other_threads = diagnose_settings({"-t", "2"});
-    EXPECT_NE(other_threads.at("vision_flash_attention_why").get<std::string>().find("(measured now)"),
-              std::string::npos)
-        << other_threads.dump();
+    // Other threads: both graphs measured anew and remembered beside the first decisions.
+    diagnose_settings({"-t", "2"});
+    std::ifstream in(report.at("store").get<std::string>());
+    const json store = json::parse(in);
+    std::map<int, int> per_threads;
+    for (const auto & entry : store.at("decisions")) {
+        ++per_threads[entry.at("key").at("threads").get<int>()];
+    }
+    EXPECT_EQ(per_threads, (std::map<int, int>{{1, 2}, {2, 2}})) << store.dump(2);
 }
 
 TEST_F(CliBenchCpu, RefusesBadOptions) {
