@@ -41,7 +41,7 @@ def parse_args():
     parser.add_argument("--mtmd-cli", default=str(REPO / "build/bin/llama-mtmd-cli"), help="(default: %(default)s)")
     parser.add_argument("--model", help="GGUF text model (else one is generated from --preset)")
     parser.add_argument("--mmproj", help="GGUF projector of --model")
-    parser.add_argument("--preset", default="tiny", help="generated model shape: tiny, gemma3-4b (default: %(default)s)")
+    parser.add_argument("--preset", default="tiny", help="generated model: tiny, gemma3-4b (default: %(default)s)")
     parser.add_argument("--arch", default=None, help="generated model architecture (default: the preset's)")
     parser.add_argument("--type", default="f16", help="generated text model type (default: %(default)s)")
     parser.add_argument("--mmproj-type", default="f16", help="generated projector type (default: %(default)s)")
@@ -50,7 +50,8 @@ def parse_args():
     parser.add_argument("--image", default=None, help="image (default: the first shared melanoma image)")
     parser.add_argument("--pairs", type=int, default=3, help="alternated pairs of runs (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=1,
-                        help="unrecorded runs of each first: page cache, dermlens's auto decision (default: %(default)s)")
+                        help="unrecorded runs of each first: page cache, dermlens's auto decision "
+                             "(default: %(default)s)")
     parser.add_argument("--threads", type=int, default=os.cpu_count(), help="CPU threads (default: %(default)s)")
     parser.add_argument("--ctx", type=int, default=4096, help="context size of both (default: %(default)s)")
     parser.add_argument("--batch", type=int, default=512, help="logical batch of both (default: %(default)s)")

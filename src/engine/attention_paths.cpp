@@ -37,7 +37,8 @@ AttentionProbe vision_attention_probe(const std::filesystem::path & mmproj, cons
 AttentionProbe text_attention_probe(const std::filesystem::path & model, const std::string & model_sha256,
                                     const EngineParams & params, int threads) {
     AttentionProbe probe;
-    probe.shape = model::text_attention_shape(model, std::min({params.batch_size, params.context_size, kTextTokensAtMost}));
+    const int tokens = std::min({params.batch_size, params.context_size, kTextTokensAtMost});
+    probe.shape = model::text_attention_shape(model, tokens);
     probe.threads = threads;
     probe.key = {"text", model::cpu_description(), threads, model_sha256, probe.shape.describe()};
     return probe;
