@@ -11,6 +11,9 @@ namespace {
 constexpr int kTextTokensAtMost = 512;
 
 AttentionPath decided(const AttentionProbe & probe) {
+    if (model::has_gpu_device()) {
+        return {FlashAttention::Auto, "auto: llama.cpp's, on the GPU device"};
+    }
     const model::AttentionDecision decision = model::choose_attention(probe.key, attention_store(), probe.timer());
     return {decision.flash ? FlashAttention::On : FlashAttention::Off, "auto, " + decision.summary()};
 }

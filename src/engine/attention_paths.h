@@ -42,7 +42,8 @@ struct AttentionPaths {
     AttentionPath vision;
 };
 
-// Each `auto` decided by measurement (or the store); on / off as set; the text model off when
+// Each `auto` decided by measurement (or the store), or left to llama.cpp where a GPU device
+// runs the graphs; on / off as set; the text model off when
 // it captures attention; the vision encoder off without an mmproj (a text-only Engine). The
 // files must have passed model::check_model_pair (model::check_text_model without an mmproj).
 AttentionPaths resolve_attention_paths(const EngineParams & params, int threads, const std::string & model_sha256,

@@ -194,6 +194,16 @@ double time_attention_ms(const AttentionShape & shape, bool flash, int threads) 
     return std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
 }
 
+bool has_gpu_device() {
+    for (std::size_t i = 0; i < ggml_backend_dev_count(); ++i) {
+        const ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
+            return true;
+        }
+    }
+    return false;
+}
+
 std::string cpu_description() {
     std::string out = first_cpuinfo_value("model name");
     if (out.empty()) {

@@ -42,6 +42,10 @@ AttentionShape text_attention_shape(const std::filesystem::path & model_path, in
 // filled once per call, graph allocated outside the timed part).
 double time_attention_ms(const AttentionShape & shape, bool flash, int threads);
 
+// True when ggml has a GPU device: the graphs then run there, and llama.cpp's own `auto` (flash
+// attention where the device supports it) decides, not a CPU benchmark.
+bool has_gpu_device();
+
 // The CPU's model name (/proc/cpuinfo) and the features ggml's CPU backend was built for and
 // found ("AMD EPYC 7B13 | SSE3 AVX AVX2 F16C FMA ..."): part of a decision's key.
 std::string cpu_description();

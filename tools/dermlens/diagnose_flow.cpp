@@ -93,11 +93,13 @@ void add_runtime_options(CLI::App & app, RuntimeOptions & options) {
                    "Sampling temperature of generated text (description, free answer); 0 = greedy, deterministic")
         ->capture_default_str()
         ->envname("DERMLENS_TEMPERATURE");
-    app.add_option("--flash-attn", options.flash_attention, "Flash attention in the text model: on, off or auto (the faster on this CPU, measured once)")
+    app.add_option("--flash-attn", options.flash_attention,
+                   "Flash attention in the text model: on, off or auto (the faster on this CPU, measured once)")
         ->capture_default_str()
         ->envname("DERMLENS_FLASH_ATTN");
     app.add_option("--vision-flash-attn", options.vision_flash_attention,
-                   "Flash attention in the vision encoder: on, off or auto (the faster on this CPU, measured once; dermlens bench-cpu)")
+                   "Flash attention in the vision encoder: on, off or auto (the faster on this CPU, measured once; "
+                   "dermlens bench-cpu)")
         ->capture_default_str()
         ->envname("DERMLENS_VISION_FLASH_ATTN");
     app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")
