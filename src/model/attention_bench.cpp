@@ -196,7 +196,7 @@ double time_attention_ms(const AttentionShape & shape, bool flash, int threads) 
 
 bool has_gpu_device() {
     for (std::size_t i = 0; i < ggml_backend_dev_count(); ++i) {
-        const ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
+        const enum ggml_backend_dev_type type = ggml_backend_dev_type(ggml_backend_dev_get(i));
         if (type == GGML_BACKEND_DEVICE_TYPE_GPU || type == GGML_BACKEND_DEVICE_TYPE_IGPU) {
             return true;
         }
