@@ -79,7 +79,7 @@ struct AttentionMap {
     std::string name;  // "label" | "all"
     int rows = 0;
     int columns = 0;
-    std::vector<float> values;  // row-major, summing to 1
+    std::vector<float> values;  // row-major attention probabilities (not renormalised: their sum is the image's share)
 };
 
 struct Diagnosis {

@@ -77,6 +77,36 @@ std::vector<std::string> sample_options(const KnowledgeBase & kb, std::string_vi
     return options;
 }
 
+std::vector<std::string> sample_path_options(const KnowledgeBase & kb, std::string_view truth, std::size_t count,
+                                             std::size_t max_on_path, std::uint64_t seed,
+                                             std::optional<std::string_view> label_set) {
+    if (count < 2 || max_on_path < 1) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("option count {} / path options {}: a question needs 2 options and 1 on the path", count,
+                                max_on_path));
+    }
+    std::vector<std::string> path = kb.path_to_root(truth);  // refuses unknown ids
+    path.pop_back();                                         // the root ("skin condition") is no diagnosis
+    if (path.empty()) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("truth '{}': the taxonomy's root is no diagnosis", truth));
+    }
+    std::mt19937_64 rng(seed);
+    const std::size_t on_path = 1 + uniform_index(rng, std::min({max_on_path, path.size(), count - 1}));
+    shuffle_prefix(path, on_path, rng);
+    std::vector<std::string> options(path.begin(), path.begin() + static_cast<std::ptrdiff_t>(on_path));
+
+    std::vector<std::string> pool = distractor_pool(kb, truth, DistractorStrategy::Random, label_set);
+    std::vector<std::string> extra = off_lineage(kb, kb.leaves(), truth);
+    std::erase_if(extra, [&](const std::string & id) { return std::binary_search(pool.begin(), pool.end(), id); });
+    for (auto * source : {&pool, &extra}) {
+        const std::size_t wanted = std::min(count - options.size(), source->size());
+        shuffle_prefix(*source, wanted, rng);
+        options.insert(options.end(), source->begin(), source->begin() + static_cast<std::ptrdiff_t>(wanted));
+    }
+    shuffle_prefix(options, options.size(), rng);
+    return options;
+}
+
 std::optional<std::size_t> correct_option(const KnowledgeBase & kb, const std::vector<std::string> & options,
                                           std::string_view truth) {
     for (const auto & node : kb.path_to_root(truth)) {

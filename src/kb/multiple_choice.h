@@ -30,6 +30,17 @@ std::vector<std::string> sample_options(const KnowledgeBase & kb, std::string_vi
                                         std::size_t count, std::uint64_t seed,
                                         std::optional<std::string_view> label_set = std::nullopt);
 
+// Paper 002's RL and in-distribution questions (appendix A; the authors' sampler): `count`
+// options (condition ids) of which 1..min(max_on_path, path length) are distinct nodes of the
+// truth's path below the root, drawn at random (the truth itself may be absent: the answer is
+// then the finest path node offered, correct_option), the rest distractors from the conditions
+// of `label_set` off the truth's lineage, topped up from the taxonomy's leaves when the label
+// set has too few; shuffled, all by `seed`. Throws Error(InvalidArgument) for count < 2,
+// max_on_path < 1, the root as truth, or an unknown truth or label set.
+std::vector<std::string> sample_path_options(const KnowledgeBase & kb, std::string_view truth, std::size_t count,
+                                             std::size_t max_on_path, std::uint64_t seed,
+                                             std::optional<std::string_view> label_set = std::nullopt);
+
 // Paper 002's rule: the index of the most fine-grained option on the truth's path to
 // the root (the truth itself, else its nearest ancestor among the options);
 // std::nullopt when no option is on that path.

@@ -13,7 +13,7 @@ namespace {
 std::optional<std::string> resolved(const kb::KnowledgeBase & kb, const std::string & name,
                                     const std::string & label_set) {
     try {
-        return kb.resolve(name, label_set);
+        return label_set.empty() ? kb.resolve(name) : kb.resolve(name, label_set);
     } catch (const Error & error) {
         if (error.kind() != ErrorKind::InvalidArgument) {
             throw;
@@ -65,7 +65,8 @@ GradedDiagnosis grade_diagnosis(const kb::KnowledgeBase & kb, const std::string 
                                 const std::string & label_set) {
     GradedDiagnosis graded{predicted, resolved(kb, predicted, label_set), Grade::Unrelated};
     if (graded.condition) {
-        graded.grade = grade_of(kb, kb::relation(kb, predicted, truth, label_set));
+        const auto within = label_set.empty() ? std::nullopt : std::optional<std::string_view>(label_set);
+        graded.grade = grade_of(kb, kb::relation(kb, predicted, truth, within));
     }
     return graded;
 }

@@ -40,7 +40,7 @@ struct GradedDiagnosis {
 };
 
 // Grades the name `predicted` against the label `truth` of `label_set`, both resolved through
-// the label set first. A name the knowledge base does not know or finds ambiguous is unrelated.
+// the label set first (by the knowledge base's names alone when `label_set` is empty). A name the knowledge base does not know or finds ambiguous is unrelated.
 GradedDiagnosis grade_diagnosis(const kb::KnowledgeBase & kb, const std::string & predicted, const std::string & truth,
                                 const std::string & label_set);
 

@@ -13,7 +13,7 @@
 namespace dermlens::probe {
 namespace {
 
-Eigen::MatrixXf rows_of(const Eigen::MatrixXf & features, const std::vector<std::size_t> & rows) {
+Eigen::MatrixXf rows_of(const vision::FeatureView & features, const std::vector<std::size_t> & rows) {
     const std::vector<Eigen::Index> index(rows.begin(), rows.end());
     return features(index, Eigen::all);
 }
@@ -55,9 +55,9 @@ std::vector<GroupSetEvaluation> evaluate_groups(const Probe & probe, const visio
         calibration_groups.push_back(groups[r]);
     }
     const auto quantiles =
-        group_thresholds(calibration, probe.probabilities(rows_of(table.features, calibration_rows)),
+        group_thresholds(calibration, probe.probabilities(rows_of(table.feature_rows(), calibration_rows)),
                          truth_of(probe, table, calibration_rows, table_name), calibration_groups, alpha, nullptr);
-    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
+    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.feature_rows(), rows));
     const std::vector<int> truth = truth_of(probe, table, rows, table_name);
     CandidateParams marginal;
     marginal.mode = CandidateMode::Conformal;
@@ -135,7 +135,7 @@ Evaluation evaluate(const Probe & probe, const vision::FeatureTable & table, con
         throw Error(ErrorKind::InvalidArgument, "top_k must be at least 1", "top_k");
     }
     const std::vector<int> truth = truth_of(probe, table, rows, table_name);
-    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.features, rows));
+    const Eigen::MatrixXd probabilities = probe.probabilities(rows_of(table.feature_rows(), rows));
     const std::vector<int> predicted = metrics::argmax_rows(probabilities);
     Evaluation out;
     out.rows = rows.size();

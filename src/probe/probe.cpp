@@ -244,7 +244,7 @@ const char * selection_name(Selection selection) noexcept {
     return "unknown";
 }
 
-Eigen::MatrixXd Probe::probabilities(const Eigen::MatrixXf & features) const {
+Eigen::MatrixXd Probe::probabilities(const vision::FeatureView & features) const {
     if (static_cast<std::size_t>(features.cols()) != dimension) {
         throw Error(ErrorKind::InvalidInput, fmt::format("probe: features have {} dimensions, the probe expects {}",
                                                          features.cols(), dimension));

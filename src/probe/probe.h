@@ -97,7 +97,8 @@ struct Probe {
     std::optional<Fusion> fusion;  // set by `dermlens tune`
 
     // Class probabilities, one row per feature row (raw, not yet normalised, features).
-    Eigen::MatrixXd probabilities(const Eigen::MatrixXf & features) const;
+    Eigen::MatrixXd probabilities(const vision::FeatureView & features) const;
+    Eigen::MatrixXd probabilities(const Eigen::MatrixXf & features) const { return probabilities(vision::view_of(features)); }
     // The class index of each name; throws Error(InvalidInput) naming an unknown one.
     std::vector<int> class_indices(const std::vector<std::string> & labels, std::string_view source) const;
     void validate() const;  // shapes agree; throws Error(InvalidInput)

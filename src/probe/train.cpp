@@ -89,7 +89,7 @@ Prepared prepare(const vision::FeatureTable & table, const TrainParams & params,
     return out;
 }
 
-Eigen::MatrixXf select(const Eigen::MatrixXf & features, const std::vector<std::size_t> & rows) {
+Eigen::MatrixXf select(const vision::FeatureView & features, const std::vector<std::size_t> & rows) {
     const std::vector<Eigen::Index> index(rows.begin(), rows.end());
     return features(index, Eigen::all);
 }
@@ -272,10 +272,10 @@ TrainReport train_probes(const vision::FeatureTable & table, const TrainParams &
         for (const int c : y) {
             ++probe.training.rows_per_class[static_cast<std::size_t>(c)];
         }
-        const Eigen::MatrixXf raw = select(table.features, sample);
+        const Eigen::MatrixXf raw = select(table.feature_rows(), sample);
         probe.normalisation = fit_normalisation(raw, params.standardise);
         const Eigen::MatrixXd x = normalised(raw, probe.normalisation);
-        const Eigen::MatrixXd val_x = normalised(select(table.features, val_rows), probe.normalisation);
+        const Eigen::MatrixXd val_x = normalised(select(table.feature_rows(), val_rows), probe.normalisation);
         const std::vector<int> val_y = select(data.labels, val_rows);
         if (params.method == ProbeMethod::LogReg) {
             fit_logreg_probe(probe, x, y, val_x, val_y, params, table_name);
@@ -285,7 +285,7 @@ TrainReport train_probes(const vision::FeatureTable & table, const TrainParams &
         if (!calib_rows.empty()) {
             try {
                 // The seed of the randomised scores' draws and of RAPS's held-apart rows: the probe's.
-                probe.calibration = calibrate(probe.probabilities(select(table.features, calib_rows)),
+                probe.calibration = calibrate(probe.probabilities(select(table.feature_rows(), calib_rows)),
                                               select(data.labels, calib_rows), params.conformal, params.alpha,
                                               probe.training.seed);
             } catch (const Error & e) {

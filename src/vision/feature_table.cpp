@@ -355,7 +355,7 @@ void write_csv(const FeatureTable & table, const fs::path & path, bool with_feat
         if (with_features) {
             for (std::size_t j = 0; j < table.dimension(); ++j) {
                 out += ',';
-                out += format_float(table.features(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(j)));
+                out += format_float(table.feature_rows()(static_cast<Eigen::Index>(row), static_cast<Eigen::Index>(j)));
             }
         }
         out += '\n';
@@ -515,7 +515,7 @@ void read_npy_into(const fs::path & path, FeatureTable & table) {
 }
 
 void write_npy(const FeatureTable & table, const fs::path & path) {
-    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = table.features;
+    const Eigen::Matrix<float, Eigen::Dynamic, Eigen::Dynamic, Eigen::RowMajor> rows = table.feature_rows();
     const std::array<std::size_t, 2> shape{table.size(), table.dimension()};
     write_file_atomically(path, npy_float32({rows.data(), static_cast<std::size_t>(rows.size())}, shape), "features file");
     write_csv(table, sidecar_path(path), false);
@@ -560,19 +560,31 @@ std::string EncoderIdentity::key() const {
     return fmt::format("{}|{}:{}|{}", feature_kind_name(kind), mmproj_sha256.size(), mmproj_sha256, preprocessing);
 }
 
+FeatureView view_of(const Eigen::MatrixXf & features) {
+    return FeatureView(features.data(), features.rows(), features.cols(),
+                       Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(features.outerStride(), 1));
+}
+
+FeatureView BorrowedRows::view() const {
+    // Column-major terms: the outer stride steps from one column (feature) to the next, the inner
+    // one from one row to the next.
+    return FeatureView(data, rows, columns, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>(column_stride, row_stride));
+}
+
 void FeatureTable::validate() const {
     const std::size_t rows = images.size();
+    const FeatureView matrix = feature_rows();
     const std::pair<const char *, std::size_t> columns[] = {{"labels", labels.size()},
                                                             {"splits", splits.size()},
                                                             {"patient_ids", patient_ids.size()},
-                                                            {"feature rows", static_cast<std::size_t>(features.rows())}};
+                                                            {"feature rows", static_cast<std::size_t>(matrix.rows())}};
     for (const auto & [name, count] : columns) {
         if (count != rows) {
             throw Error(ErrorKind::InvalidInput,
                         fmt::format("feature table: {} {} for {} images", count, name, rows));
         }
     }
-    if (rows > 0 && features.cols() == 0) {
+    if (rows > 0 && matrix.cols() == 0) {
         throw Error(ErrorKind::InvalidInput, "feature table: the features have no columns");
     }
     for (std::size_t row = 0; row < rows; ++row) {
@@ -581,11 +593,11 @@ void FeatureTable::validate() const {
                         fmt::format("feature table: row {} ('{}'): split '{}' is not train, val, calib, test or empty",
                                     row, images[row], splits[row]));
         }
-        for (Eigen::Index j = 0; j < features.cols(); ++j) {
-            if (!std::isfinite(features(static_cast<Eigen::Index>(row), j))) {
+        for (Eigen::Index j = 0; j < matrix.cols(); ++j) {
+            if (!std::isfinite(matrix(static_cast<Eigen::Index>(row), j))) {
                 throw Error(ErrorKind::InvalidInput,
                             fmt::format("feature table: row {} ('{}'), feature {}: {} is not finite", row, images[row],
-                                        j, features(static_cast<Eigen::Index>(row), j)));
+                                        j, matrix(static_cast<Eigen::Index>(row), j)));
             }
         }
     }

@@ -6,6 +6,7 @@
 #include <Eigen/Core>
 
 #include <filesystem>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -29,16 +30,36 @@ struct EncoderIdentity {
     bool operator==(const EncoderIdentity &) const = default;
 };
 
+// Feature rows where they lie, with any strides: a FeatureTable's own matrix, or an array a caller
+// owns (a NumPy array), so that probes read the rows they need without copying the whole table.
+using FeatureView = Eigen::Map<const Eigen::MatrixXf, 0, Eigen::Stride<Eigen::Dynamic, Eigen::Dynamic>>;
+FeatureView view_of(const Eigen::MatrixXf & features);
+
+// Rows in memory the caller owns and keeps alive: where they start, their shape and their strides
+// (in floats, both positive).
+struct BorrowedRows {
+    const float * data = nullptr;
+    Eigen::Index rows = 0;
+    Eigen::Index columns = 0;
+    Eigen::Index row_stride = 0;     // from one row to the next
+    Eigen::Index column_stride = 1;  // from one feature to the next
+
+    FeatureView view() const;
+};
+
 struct FeatureTable {
     EncoderIdentity encoder;               // empty mmproj_sha256 when read from a file that does not say
     std::vector<std::string> images;       // path as in the manifest, or an id
     std::vector<std::string> labels;       // dataset label per row ("" when unknown, e.g. at prediction)
     std::vector<std::string> splits;       // "train", "val", "calib", "test" or "" (probe makes its own split)
     std::vector<std::string> patient_ids;  // "" when unknown; keeps one patient's images in one split
-    Eigen::MatrixXf features;              // rows() == images.size(), one row per image
+    Eigen::MatrixXf features;              // rows() == images.size(), one row per image (empty when borrowed)
+    // Set: the features are these rows of memory the caller owns (read in place; `features` stays empty).
+    std::optional<BorrowedRows> borrowed;
 
     std::size_t size() const { return images.size(); }
-    std::size_t dimension() const { return static_cast<std::size_t>(features.cols()); }
+    FeatureView feature_rows() const { return borrowed ? borrowed->view() : view_of(features); }  // owned or borrowed
+    std::size_t dimension() const { return static_cast<std::size_t>(feature_rows().cols()); }
     void validate() const;  // sizes agree, no non-finite values; throws Error(InvalidInput)
 };
 

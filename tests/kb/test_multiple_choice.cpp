@@ -145,4 +145,39 @@ TEST(CorrectOption, IsTheFinestOptionOnTheTruthsPath) {
     EXPECT_EQ(correct_option(mini_kb(), options, "psoriasis"), std::nullopt);
 }
 
+// Paper 002's RL sampler on the shipped knowledge base and the ISIC 9-class label set.
+TEST(SamplePathOptions, OneToThreePathNodesAndLabelSetDistractorsOffTheLineage) {
+    using dermlens::kb::KnowledgeBase;
+    static const KnowledgeBase kb = KnowledgeBase::load({KnowledgeBase::shipped_dir()});
+    const std::string truth = "superficial_spreading_melanoma";
+    std::set<std::string> label_set_conditions;
+    for (const auto & label : kb.label_set("isic9class").labels) {
+        label_set_conditions.insert(label.condition);
+    }
+    std::set<std::size_t> path_counts;
+    bool leaf_absent = false;
+    for (std::uint64_t seed = 0; seed < 200; ++seed) {
+        const auto options = dermlens::kb::sample_path_options(kb, truth, 4, 3, seed, "isic9class");
+        ASSERT_EQ(options.size(), 4u);
+        EXPECT_EQ(std::set<std::string>(options.begin(), options.end()).size(), 4u);
+        std::size_t on_path = 0;
+        for (const auto & option : options) {
+            if (option == truth || kb.is_ancestor(option, truth)) {
+                ++on_path;
+                EXPECT_NE(option, "skin_condition");
+            } else {
+                EXPECT_TRUE(label_set_conditions.contains(option)) << option;
+                EXPECT_FALSE(kb.is_ancestor(truth, option)) << option;
+            }
+        }
+        path_counts.insert(on_path);
+        leaf_absent = leaf_absent || std::find(options.begin(), options.end(), truth) == options.end();
+        EXPECT_TRUE(correct_option(kb, options, truth).has_value());
+        EXPECT_EQ(options, dermlens::kb::sample_path_options(kb, truth, 4, 3, seed, "isic9class"));
+    }
+    EXPECT_EQ(path_counts, (std::set<std::size_t>{1, 2, 3}));
+    EXPECT_TRUE(leaf_absent);  // as in the authors' sampler, the truth itself is not always offered
+    EXPECT_THROW(dermlens::kb::sample_path_options(kb, "skin_condition", 4, 3, 0), dermlens::Error);
+}
+
 }  // namespace

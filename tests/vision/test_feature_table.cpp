@@ -133,6 +133,29 @@ TEST_F(FeatureFiles, CsvRoundTrip) {
     EXPECT_EQ(second, "image,label,split,patient_id,f0,f1,f2,f3");
 }
 
+// A table may borrow its rows from memory laid out otherwise (a NumPy array, row-major, every
+// other column of a wider array): read in place, it is the same table as the owning one.
+TEST_F(FeatureFiles, ABorrowedTableIsTheOwningOne) {
+    const FeatureTable owning = sample_table();
+    std::vector<float> wide;  // rows of 8 floats: the features at the even columns, junk between
+    for (Eigen::Index r = 0; r < owning.features.rows(); ++r) {
+        for (Eigen::Index c = 0; c < owning.features.cols(); ++c) {
+            wide.push_back(owning.features(r, c));
+            wide.push_back(-99.0f);
+        }
+    }
+    FeatureTable borrowing = owning;
+    borrowing.features.resize(0, 0);
+    borrowing.borrowed = BorrowedRows{wide.data(), 3, 4, 8, 2};
+    EXPECT_NO_THROW(borrowing.validate());
+    EXPECT_EQ(borrowing.dimension(), 4u);
+    EXPECT_EQ(Eigen::MatrixXf(borrowing.feature_rows()), owning.features);
+    write_feature_table(borrowing, dir_ / "borrowed.npy");
+    expect_same(read_feature_table(dir_ / "borrowed.npy"), owning);
+    wide[2 * 4 + 2] = std::numeric_limits<float>::infinity();  // row 1, feature 1
+    EXPECT_THROW(borrowing.validate(), dermlens::Error);
+}
+
 TEST_F(FeatureFiles, NpyRoundTrip) {
     const FeatureTable table = sample_table();
     write_feature_table(table, dir_ / "f.npy");

@@ -2,52 +2,13 @@
 // label sets; NAME may be a clinical code
 #include "kb_options.h"
 
+#include "kb/condition_report.h"
+
 #include <fmt/format.h>
 #include <fmt/ranges.h>
 
 namespace dermlens::cli {
 namespace {
-
-using nlohmann::ordered_json;
-
-ordered_json optional_text(const std::optional<std::string> & text) {
-    return text ? ordered_json(*text) : ordered_json(nullptr);
-}
-
-ordered_json description_json(const std::optional<kb::Description> & description) {
-    if (!description) {
-        return nullptr;
-    }
-    return {{"location", description->location},
-            {"lesion_type", description->lesion_type},
-            {"shape_border", description->shape_border},
-            {"colour", description->colour},
-            {"texture", description->texture}};
-}
-
-ordered_json show_json(const kb::KnowledgeBase & base, const std::string & id) {
-    const kb::Condition & condition = base.condition(id);
-    const auto malignancy = base.malignancy(id);
-    ordered_json uses = ordered_json::array();
-    for (const auto & use : base.label_uses(id)) {
-        uses.push_back({{"label_set", use.label_set}, {"label", use.label}});
-    }
-    return {{"id", id},
-            {"name", condition.name},
-            {"synonyms", condition.synonyms},
-            {"parent", optional_text(base.parent(id))},
-            {"path_to_root", base.path_to_root(id)},
-            {"depth", base.depth(id)},
-            {"children", base.children(id)},
-            {"malignancy", malignancy ? ordered_json(kb::malignancy_name(*malignancy)) : ordered_json(nullptr)},
-            {"malignancy_inherited", malignancy.has_value() && !condition.malignancy.has_value()},
-            {"infectious", base.infectious(id)},
-            {"icd11", condition.icd11.empty() ? ordered_json(nullptr) : ordered_json(condition.icd11)},
-            {"icd10", condition.icd10.empty() ? ordered_json(nullptr) : ordered_json(condition.icd10)},
-            {"description", description_json(condition.description)},
-            {"ddx", base.neighbours(id)},
-            {"label_sets", uses}};
-}
 
 std::string names_of(const kb::KnowledgeBase & base, const std::vector<std::string> & ids, std::string_view separator) {
     std::vector<std::string> names;
@@ -90,7 +51,7 @@ int run_show(const ConditionOptions & options) {
     const kb::KnowledgeBase base = options.names.kb.load();
     const std::string id = options.names.resolve(base, options.name);
     if (options.names.kb.json) {
-        print_json(show_json(base, id));
+        print_json(kb::condition_report(base, id));
     } else {
         print_show(base, id);
     }

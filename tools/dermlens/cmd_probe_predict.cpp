@@ -56,7 +56,7 @@ int run_predict(const ProbePredictOptions & options) {
     }
     const vision::FeatureTable table = options.source.load();
     probe::check_compatible(probe, options.probe, table, options.source.name());
-    const Eigen::MatrixXd probabilities = probe.probabilities(table.features);
+    const Eigen::MatrixXd probabilities = probe.probabilities(table.feature_rows());
     const auto candidates = probe::candidate_sets(probe, probabilities, params);
     probe::CandidateParams top;
     top.top_k = options.top_k;

@@ -29,8 +29,11 @@ void register_probe(CLI::App & root, std::vector<Command> & commands);     // cm
 void register_tune(CLI::App & root, std::vector<Command> & commands);      // cmd_tune.cpp
 void register_bench_cpu(CLI::App & root, std::vector<Command> & commands);  // cmd_bench_cpu.cpp
 void register_dataset(CLI::App & root, std::vector<Command> & commands);   // cmd_dataset.cpp (dataset import)
+void register_data(CLI::App & root, std::vector<Command> & commands);      // cmd_data.cpp (data split-captions, annotate, filter, stats)
 void register_ground(CLI::App & root, std::vector<Command> & commands);    // cmd_ground.cpp (ground abstention, blind, attention)
 void register_eval(CLI::App & root, std::vector<Command> & commands);      // cmd_eval.cpp
+void register_train_data(CLI::App & root, std::vector<Command> & commands);  // cmd_train_data.cpp (train-data export)
+void register_reward(CLI::App & root, std::vector<Command> & commands);      // cmd_reward.cpp (reward score)
 void register_eval_merge(CLI::App & eval, std::vector<Command> & commands);  // cmd_eval_merge.cpp (eval merge)
 
 }  // namespace dermlens::cli

@@ -44,8 +44,11 @@ int main(int argc, char ** argv) {
     cli::register_tune(app, commands);
     cli::register_bench_cpu(app, commands);
     cli::register_dataset(app, commands);
+    cli::register_data(app, commands);
     cli::register_ground(app, commands);
     cli::register_eval(app, commands);
+    cli::register_train_data(app, commands);
+    cli::register_reward(app, commands);
 
     try {
         app.parse(argc, argv);
