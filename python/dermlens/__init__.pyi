@@ -61,7 +61,7 @@ class Engine:
         context_size: int = 4096,
         batch_size: int = 512,
         flash_attention: str = "auto",
-        vision_flash_attention: str = "off",
+        vision_flash_attention: str = "auto",
         capture_attention: bool = False,
         reuse_prefix: bool = True,
         kb_overlays: Sequence[PathLike] = (),

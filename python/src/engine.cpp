@@ -235,6 +235,10 @@ py::dict engine_info_of(const EngineInfo & info) {
     out["batch_size"] = info.batch_size;
     out["flash_attention"] = flash_attention_name(info.flash_attention);
     out["vision_flash_attention"] = flash_attention_name(info.vision_flash_attention);
+    out["flash_attention_ran"] = flash_attention_name(info.flash_attention_ran);
+    out["vision_flash_attention_ran"] = flash_attention_name(info.vision_flash_attention_ran);
+    out["flash_attention_why"] = info.flash_attention_why;
+    out["vision_flash_attention_why"] = info.vision_flash_attention_why;
     out["capture_attention"] = info.capture_attention;
     out["encoder_runs"] = info.encoder_runs;
     out["cache_hits"] = info.cache_hits;
@@ -274,7 +278,7 @@ constexpr const char * kEngineDoc = R"(A loaded model pair (GGUF text model + vi
 optional few-shot probe and an optional embedding cache: load once, diagnose many images.
 
 Engine(model, mmproj, *, probe=None, cache=None, threads=0, context_size=4096, batch_size=512,
-       flash_attention="auto", vision_flash_attention="off", capture_attention=False,
+       flash_attention="auto", vision_flash_attention="auto", capture_attention=False,
        reuse_prefix=True, kb_overlays=(), data_dir=None, conformal_score="",
        per_class_calibration=False)
 
@@ -324,7 +328,7 @@ void register_engine(py::module_ & module) {
         .def(py::init(&make_engine), py::arg("model"), py::arg("mmproj"), py::kw_only(), py::arg("probe") = py::none(),
              py::arg("cache") = py::none(), py::arg("threads") = 0, py::arg("context_size") = 4096,
              py::arg("batch_size") = 512, py::arg("flash_attention") = "auto",
-             py::arg("vision_flash_attention") = "off", py::arg("capture_attention") = false,
+             py::arg("vision_flash_attention") = "auto", py::arg("capture_attention") = false,
              py::arg("reuse_prefix") = true, py::arg("kb_overlays") = std::vector<std::filesystem::path>{},
              py::arg("data_dir") = py::none(), py::arg("conformal_score") = "",
              py::arg("per_class_calibration") = false)

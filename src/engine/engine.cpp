@@ -6,12 +6,14 @@
 
 #include "common/data_dir.h"
 #include "common/hash.h"
+#include "engine/attention_paths.h"
 #include "engine/details.h"
 #include "engine/generate.h"
 #include "engine/internals.h"
 #include "engine/request.h"
 #include "grounding/lesion_mask.h"
 #include "image/image.h"
+#include "model/gguf_check.h"
 #include "probe/candidates.h"
 #include "probe/probe.h"
 #include "vision/embedding_cache.h"
@@ -181,6 +183,7 @@ struct Engine::Impl {
     vision::EncoderIdentity identity;
     FileInfo model;
     FileInfo mmproj;
+    AttentionPaths attention;  // the paths that run: `auto` resolved by measurement
     std::size_t cache_hits = 0;
     std::vector<std::string> warnings;
     std::mutex calls;
@@ -191,7 +194,7 @@ struct Engine::Impl {
         if (!params.data_dir.empty()) {
             set_data_dir(params.data_dir);
         }
-        const model::VlmParams model_params = vlm_params(params);
+        model::VlmParams model_params = vlm_params(params);
         kb = kb::KnowledgeBase::load(kb_folders(params));
         if (!params.probe.empty()) {
             probe = probe::load_probe(params.probe);
@@ -200,13 +203,22 @@ struct Engine::Impl {
         if (!params.embedding_cache.empty()) {
             cache = std::make_unique<vision::EmbeddingCache>(params.embedding_cache);
         }
-        vlm = std::make_unique<model::Vlm>(model_params);
+        // The files are checked before they are hashed, so that a bad one is named as the Vlm names it.
+        if (params.mmproj.empty()) {
+            model::check_text_model(params.model);
+        } else {
+            model::check_model_pair(params.model, params.mmproj);
+        }
         model = {params.model, sha256_file(params.model)};
-        if (vlm->has_vision()) {
+        if (!params.mmproj.empty()) {
             identity =
                 vision::encoder_identity(params.mmproj, probe ? probe->encoder.kind : vision::FeatureKind::EncoderMean);
             mmproj = {params.mmproj, identity.mmproj_sha256};
         }
+        attention = resolve_attention_paths(params, model_params.threads, model.sha256, mmproj.sha256);
+        model_params.text_flash_attention = attention.text.ran;
+        model_params.vision_flash_attention = attention.vision.ran;
+        vlm = std::make_unique<model::Vlm>(model_params);
         if (probe && probe->fusion && probe->fusion->model_sha256 != model.sha256) {
             warnings.push_back(fmt::format("the probe's fusion weight was tuned with another model (sha256 {})",
                                            probe->fusion->model_sha256));
@@ -319,6 +331,10 @@ struct Engine::Impl {
                 {"seed", request.seed},
                 {"flash_attention", flash_attention_name(params.flash_attention)},
                 {"vision_flash_attention", flash_attention_name(params.vision_flash_attention)},
+                {"flash_attention_ran", flash_attention_name(attention.text.ran)},
+                {"flash_attention_why", attention.text.why},
+                {"vision_flash_attention_ran", flash_attention_name(attention.vision.ran)},
+                {"vision_flash_attention_why", attention.vision.why},
                 {"top_k", p.candidates.top_k},
                 {"alpha", p.candidates.set.alpha ? nlohmann::ordered_json(*p.candidates.set.alpha) : nullptr},
                 {"not_sure_option", p.abstention.not_sure_option},
@@ -471,6 +487,10 @@ EngineInfo Engine::info() const {
     out.batch_size = s.params.batch_size;
     out.flash_attention = s.params.flash_attention;
     out.vision_flash_attention = s.params.vision_flash_attention;
+    out.flash_attention_ran = s.attention.text.ran;
+    out.vision_flash_attention_ran = s.attention.vision.ran;
+    out.flash_attention_why = s.attention.text.why;
+    out.vision_flash_attention_why = s.attention.vision.why;
     out.capture_attention = s.params.capture_attention;
     out.encoder_runs = s.vlm->encoder_runs();
     out.cache_hits = s.cache_hits;

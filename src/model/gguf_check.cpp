@@ -213,7 +213,12 @@ TextModelInfo check_text_model(const std::filesystem::path & model_path) {
     if (!n_embd || *n_embd <= 0) {
         fail(model_path, "model", fmt::format("missing or invalid {}.embedding_length", *arch));
     }
-    return {*arch, *n_embd};
+    TextModelInfo info{*arch, *n_embd};
+    info.attention_heads = integer_value(ctx.get(), *arch + ".attention.head_count").value_or(0);
+    info.kv_heads = integer_value(ctx.get(), *arch + ".attention.head_count_kv").value_or(info.attention_heads);
+    info.head_dim = integer_value(ctx.get(), *arch + ".attention.key_length")
+                        .value_or(info.attention_heads > 0 ? *n_embd / info.attention_heads : 0);
+    return info;
 }
 
 ProjectorInfo check_projector(const std::filesystem::path & mmproj_path) {
@@ -236,6 +241,7 @@ ProjectorInfo check_projector(const std::filesystem::path & mmproj_path) {
     info.output_dim = projector_output_dim(ctx.get(), mmproj_path, *projector_type);
     info.encoder_width = integer_value(ctx.get(), "clip.vision.embedding_length").value_or(0);
     info.encoder_layers = integer_value(ctx.get(), "clip.vision.block_count").value_or(0);
+    info.encoder_heads = integer_value(ctx.get(), "clip.vision.attention.head_count").value_or(0);
     info.image_size = integer_value(ctx.get(), "clip.vision.image_size").value_or(0);
     info.patch_size = integer_value(ctx.get(), "clip.vision.patch_size").value_or(0);
     info.min_pixels = integer_value(ctx.get(), "clip.vision.image_min_pixels").value_or(0);

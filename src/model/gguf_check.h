@@ -18,6 +18,9 @@ namespace dermlens::model {
 struct TextModelInfo {
     std::string architecture;      // general.architecture, e.g. "gemma3"
     std::int64_t embedding_length; // <arch>.embedding_length
+    std::int64_t attention_heads = 0;  // <arch>.attention.head_count (0 where the file does not say)
+    std::int64_t kv_heads = 0;         // <arch>.attention.head_count_kv (a per-layer array: the heads)
+    std::int64_t head_dim = 0;         // <arch>.attention.key_length, else embedding_length / heads
 };
 
 struct ProjectorInfo {
@@ -27,6 +30,7 @@ struct ProjectorInfo {
     // The vision encoder in front of the projector (0 / empty where the file does not say).
     std::int64_t encoder_width = 0;   // clip.vision.embedding_length
     std::int64_t encoder_layers = 0;  // clip.vision.block_count
+    std::int64_t encoder_heads = 0;   // clip.vision.attention.head_count
     std::int64_t image_size = 0;      // clip.vision.image_size (side in pixels)
     std::int64_t patch_size = 0;      // clip.vision.patch_size
     std::int64_t min_pixels = 0;      // clip.vision.image_min_pixels (dynamic-resolution encoders)

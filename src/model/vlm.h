@@ -40,7 +40,9 @@ struct VlmParams {
     int batch_size = 512;       // logical batch for prompt processing
     int max_tokens = 32;        // generated tokens at most (the answer is a letter or a label)
     FlashAttention text_flash_attention = FlashAttention::Auto;
-    // Off by default: on CPU the SigLIP encoder is ~2.7x slower with it (Gemma-3-4B, 896 px: 228 s vs 84 s).
+    // Off by default here (on an AVX-512 CPU the SigLIP encoder is ~2.7x slower with it: Gemma-3-4B,
+    // 896 px, 228 s vs 84 s; on AVX2 it is faster); Auto is llama.cpp's (on where the backend has
+    // it). The Engine resolves its own `auto` by measurement first (engine/attention_paths.h).
     FlashAttention vision_flash_attention = FlashAttention::Off;
     LogCallback log;  // llama.cpp's and libmtmd's log lines; none: discarded
     // Keep the KV cache between calls and evaluate only what follows the prefix a new prompt

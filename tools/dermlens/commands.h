@@ -27,6 +27,7 @@ void register_kb(CLI::App & root, std::vector<Command> & commands);        // cm
 void register_embed(CLI::App & root, std::vector<Command> & commands);     // cmd_embed.cpp
 void register_probe(CLI::App & root, std::vector<Command> & commands);     // cmd_probe.cpp (probe train, predict, eval)
 void register_tune(CLI::App & root, std::vector<Command> & commands);      // cmd_tune.cpp
+void register_bench_cpu(CLI::App & root, std::vector<Command> & commands);  // cmd_bench_cpu.cpp
 void register_dataset(CLI::App & root, std::vector<Command> & commands);   // cmd_dataset.cpp (dataset import)
 void register_data(CLI::App & root, std::vector<Command> & commands);      // cmd_data.cpp (data split-captions, annotate, filter, stats)
 void register_ground(CLI::App & root, std::vector<Command> & commands);    // cmd_ground.cpp (ground abstention, blind, attention)

@@ -82,11 +82,13 @@ void add_engine_options(CLI::App & app, RuntimeOptions & options) {
     app.add_option("--batch", options.batch_size, "Logical batch size for prompt processing")
         ->capture_default_str()
         ->envname("DERMLENS_BATCH");
-    app.add_option("--flash-attn", options.flash_attention, "Flash attention in the text model: on, off or auto")
+    app.add_option("--flash-attn", options.flash_attention,
+                   "Flash attention in the text model: on, off or auto (the faster on this CPU, measured once)")
         ->capture_default_str()
         ->envname("DERMLENS_FLASH_ATTN");
     app.add_option("--vision-flash-attn", options.vision_flash_attention,
-                   "Flash attention in the vision encoder: on, off or auto (off: much faster on CPU)")
+                   "Flash attention in the vision encoder: on, off or auto (the faster on this CPU, measured once; "
+                   "dermlens bench-cpu)")
         ->capture_default_str()
         ->envname("DERMLENS_VISION_FLASH_ATTN");
     app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")

@@ -29,7 +29,7 @@ struct RuntimeOptions {
     unsigned seed = 0;
     float temperature = 0;  // of generated text; 0 = greedy
     std::string flash_attention = "auto";
-    std::string vision_flash_attention = "off";
+    std::string vision_flash_attention = "auto";
     double max_megapixels = 100.0;
     bool json = false;
     bool verbose = false;

@@ -43,6 +43,7 @@ int main(int argc, char ** argv) {
     cli::register_embed(app, commands);
     cli::register_probe(app, commands);
     cli::register_tune(app, commands);
+    cli::register_bench_cpu(app, commands);
     cli::register_dataset(app, commands);
     cli::register_data(app, commands);
     cli::register_ground(app, commands);
