@@ -13,7 +13,7 @@ namespace {
 std::optional<std::string> resolved(const kb::KnowledgeBase & kb, const std::string & name,
                                     const std::string & label_set) {
     try {
-        return label_set.empty() ? kb.resolve(name) : kb.resolve(name, label_set);
+        return label_set.empty() ? kb.find(name) : kb.find(name, label_set);
     } catch (const Error & error) {
         if (error.kind() != ErrorKind::InvalidArgument) {
             throw;

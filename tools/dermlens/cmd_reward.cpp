@@ -6,10 +6,12 @@
 
 #include "dermlens/error.h"
 #include "dermlens/rewards.h"
+#include "rewards/caption_weights.h"
 #include "rewards/jsonl.h"
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -93,6 +95,30 @@ int run_score(const ScoreOptions & options) {
     return 0;
 }
 
+struct WeightsOptions {
+    std::filesystem::path completions;
+};
+
+// The caption weights file (data/rewards/caption-weights.json's form) from a model's top-K answers.
+int run_caption_weights(const WeightsOptions & options) {
+    std::vector<std::string> texts;
+    for (const auto & line : rewards::read_completions(options.completions, 1, std::numeric_limits<std::size_t>::max())) {
+        texts.push_back(line.text);
+    }
+    const rewards::FieldCitations citations = rewards::caption_weights_from_topk(texts);
+    nlohmann::ordered_json weights;
+    for (const auto & [field, weight] : citations.weights) {
+        weights[field] = weight;
+    }
+    const nlohmann::ordered_json file = {
+        {"source", fmt::format("key_matching_fields of {} top-K answers in '{}', each count plus one",
+                               citations.answers, options.completions.string())},
+        {"counts", citations.counts},
+        {"weights", weights}};
+    fmt::print("{}\n", file.dump(2));
+    return 0;
+}
+
 }  // namespace
 
 void register_reward(CLI::App & root, std::vector<Command> & commands) {
@@ -131,6 +157,14 @@ void register_reward(CLI::App & root, std::vector<Command> & commands) {
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     commands.push_back({app, [options] { return run_score(*options); }});
+
+    auto weights = std::make_shared<WeightsOptions>();
+    auto * weights_app = reward->add_subcommand(
+        "caption-weights", "Caption field weights from top-K answers' key_matching_fields (paper 003), as the JSON "
+                           "of data/rewards/caption-weights.json");
+    weights_app->add_option("--completions", weights->completions, "JSON Lines of top-K answers (as for reward score)")
+        ->required();
+    commands.push_back({weights_app, [weights] { return run_caption_weights(*weights); }});
 }
 
 }  // namespace dermlens::cli
