@@ -64,7 +64,7 @@ using LogCallback = std::function<void(std::string_view line)>;
 
 struct EngineParams {
     std::filesystem::path model;            // GGUF text model
-    std::filesystem::path mmproj;           // GGUF vision projector belonging to it
+    std::filesystem::path mmproj;           // GGUF vision projector belonging to it; empty: a text-only Engine (generate only)
     std::filesystem::path probe;            // optional: a probe of this mmproj's encoder (`dermlens probe train`)
     // The probe's conformal sets recalibrated on its stored calibration rows (docs/probes.md):
     // the score "lac", "aps", "raps" or "aps-plain" (empty: the probe's own), per class or marginal.
@@ -147,6 +147,44 @@ struct DiagnoseRequest {
     void validate() const;
 };
 
+// One message of a conversation for Engine::generate.
+struct ChatMessage {
+    std::string role;  // "system" | "user" | "assistant"
+    std::string text;
+};
+
+// One free generation: a conversation (its last message from the user), optionally about an
+// image, continued by the model under an optional GBNF grammar. The free questions of the
+// server's chat endpoint, judge models, data writers.
+struct GenerateRequest {
+    std::vector<ChatMessage> messages;
+    std::optional<Image> image;  // put before the first user message's text; needs an mmproj
+    std::string grammar;         // GBNF with rule "root"; empty: free text
+    std::string answer_lead;     // the start of the reply, which the model continues
+    int max_tokens = 256;
+    float temperature = 0;       // 0: greedy; above 0: sampled from `seed`
+    std::uint32_t seed = 0;
+    ProgressCallback progress;   // stages "encode" and "generate"
+    ShouldStopCallback should_stop;
+
+    // Throws Error(InvalidArgument) naming the field: no messages, an unknown role, a last
+    // message not from the user, max_tokens below 1, a negative temperature.
+    void validate() const;
+};
+
+struct GeneratedText {
+    std::string text;           // the reply after the answer lead
+    std::string finish_reason;  // "stop": the model ended it; "length": max_tokens reached
+    int prompt_tokens = 0;      // image tokens included
+    int image_tokens = 0;
+    int completion_tokens = 0;
+    bool image_from_cache = false;  // the image's encoding came from the embedding cache
+    double encode_ms = 0;       // 0 without an image or from the cache
+    double prefill_ms = 0;
+    double decode_ms = 0;
+    double total_ms = 0;
+};
+
 // One image through the vision encoder: what the probe reads and what the text model reads,
 // reusable for any number of diagnoses.
 class EncodedImage {
@@ -218,6 +256,12 @@ public:
     Diagnosis diagnose(const Image & image, const DiagnoseRequest & request);
     // A diagnosis from an encoding (the encoder does not run). Heat maps need the encoding's image.
     Diagnosis diagnose(const EncodedImage & encoded, const DiagnoseRequest & request);
+
+    // Continues the request's conversation; with an image, the image is encoded through the
+    // embedding cache like diagnose()'s. Throws Error: InvalidArgument for the request (an
+    // image on a text-only Engine), InvalidInput for the image, Cancelled, Runtime.
+    GeneratedText generate(const GenerateRequest & request);
+    bool has_vision() const noexcept;  // false for a text-only Engine (no mmproj)
 
     // Checks `request` against this Engine without running anything: its fields, its labels
     // (they must resolve in the knowledge base or be the probe's), attention capture. Throws

@@ -7,6 +7,7 @@
 #include "common/data_dir.h"
 #include "common/hash.h"
 #include "engine/details.h"
+#include "engine/generate.h"
 #include "engine/internals.h"
 #include "engine/request.h"
 #include "grounding/lesion_mask.h"
@@ -71,15 +72,15 @@ std::uint64_t image_seed(const std::string & sha256) {
 // however the call ends.
 class CallHooks {
 public:
-    CallHooks(model::Vlm & vlm, const DiagnoseRequest & request) : vlm_(vlm) {
-        if (!request.progress && !request.should_stop) {
+    CallHooks(model::Vlm & vlm, const ProgressCallback & progress, const ShouldStopCallback & should_stop) : vlm_(vlm) {
+        if (!progress && !should_stop) {
             return;
         }
-        vlm_.set_keep_going([&request](int generated, int max_tokens) {
-            if (request.progress) {
-                request.progress("generate", generated, max_tokens);
+        vlm_.set_keep_going([&progress, &should_stop](int generated, int max_tokens) {
+            if (progress) {
+                progress("generate", generated, max_tokens);
             }
-            return !(request.should_stop && request.should_stop());
+            return !(should_stop && should_stop());
         });
     }
     ~CallHooks() { vlm_.set_keep_going({}); }
@@ -121,8 +122,16 @@ void EngineParams::validate() const {
     if (model.empty()) {
         throw Error(ErrorKind::InvalidArgument, "model: a GGUF text model is required", "model");
     }
-    if (mmproj.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "mmproj: the model's GGUF vision projector is required", "mmproj");
+    if (mmproj.empty()) {  // a text-only Engine: nothing that reads images
+        const auto needs_mmproj = [](bool set, const char * field) {
+            if (set) {
+                throw Error(ErrorKind::InvalidArgument,
+                            fmt::format("{}: needs the model's vision projector (mmproj)", field), field);
+            }
+        };
+        needs_mmproj(!probe.empty(), "probe");
+        needs_mmproj(!embedding_cache.empty(), "embedding_cache");
+        needs_mmproj(capture_attention, "capture_attention");
     }
     if (threads < 0) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("threads {}: must be 0 (every core) or more", threads), "threads");
@@ -192,9 +201,12 @@ struct Engine::Impl {
             cache = std::make_unique<vision::EmbeddingCache>(params.embedding_cache);
         }
         vlm = std::make_unique<model::Vlm>(model_params);
-        identity = vision::encoder_identity(params.mmproj, probe ? probe->encoder.kind : vision::FeatureKind::EncoderMean);
         model = {params.model, sha256_file(params.model)};
-        mmproj = {params.mmproj, identity.mmproj_sha256};
+        if (vlm->has_vision()) {
+            identity =
+                vision::encoder_identity(params.mmproj, probe ? probe->encoder.kind : vision::FeatureKind::EncoderMean);
+            mmproj = {params.mmproj, identity.mmproj_sha256};
+        }
         if (probe && probe->fusion && probe->fusion->model_sha256 != model.sha256) {
             warnings.push_back(fmt::format("the probe's fusion weight was tuned with another model (sha256 {})",
                                            probe->fusion->model_sha256));
@@ -214,7 +226,15 @@ struct Engine::Impl {
         }
     }
 
+    void require_vision() const {
+        if (!vlm->has_vision()) {
+            throw Error(ErrorKind::InvalidArgument,
+                        "mmproj: this Engine was loaded without a vision projector, so it reads no images", "mmproj");
+        }
+    }
+
     EncodedImage encode(const Image & image, const ShouldStopCallback & should_stop) {
+        require_vision();
         EncodedImage out;
         out.image = {image.name(), image.sha256(), 0, 0, false};
         auto data = std::make_shared<EncodedImage::Data>();
@@ -267,6 +287,7 @@ struct Engine::Impl {
     }
 
     pipeline::RerankParams checked(const DiagnoseRequest & request) const {
+        require_vision();
         pipeline::RerankParams p = engine::rerank_params(request);
         if (p.attention && !params.capture_attention) {
             throw Error(ErrorKind::InvalidArgument,
@@ -321,7 +342,7 @@ struct Engine::Impl {
         }
         auto details = std::make_shared<Diagnosis::Details>();
         {
-            const CallHooks hooks(*vlm, request);
+            const CallHooks hooks(*vlm, request.progress, request.should_stop);
             details->result = reranker.diagnose(encoded.data->encoding, request.context, image_seed(encoded.image.sha256));
         }
         const pipeline::RerankResult & result = details->result;
@@ -357,6 +378,31 @@ struct Engine::Impl {
         out.details = std::move(details);
         return out;
     }
+
+    GeneratedText generate(const GenerateRequest & request) {
+        request.validate();
+        if (!request.image) {
+            const CallHooks hooks(*vlm, request.progress, request.should_stop);
+            return engine::generated_text(
+                vlm->generate_text(engine::chat_prompt(request, ""), engine::decode_params(request)), 0);
+        }
+        if (request.progress) {
+            request.progress("encode", 0, 0);
+        }
+        const EncodedImage encoded = encode(*request.image, request.should_stop);
+        const model::ImageEncoding & encoding = encoded.data->encoding;
+        model::Generation generation;
+        {
+            const CallHooks hooks(*vlm, request.progress, request.should_stop);
+            generation = vlm->generate(encoding, engine::chat_prompt(request, model::Vlm::image_marker()),
+                                       engine::decode_params(request));
+        }
+        GeneratedText out = engine::generated_text(generation, encoding.n_tokens);
+        out.image_from_cache = encoded.image.from_cache;
+        out.encode_ms = encoded.encode_ms();
+        out.total_ms += out.encode_ms;
+        return out;
+    }
 };
 
 Engine::Engine(EngineParams params) : impl_(std::make_unique<Impl>(std::move(params))) {}
@@ -387,6 +433,15 @@ Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest &
     const std::optional<grounding::LesionMask> mask =
         p.attention && encoded.data->source ? impl_->lesion_mask(*encoded.data->source, request) : std::nullopt;
     return impl_->diagnose(encoded, request, p, *reranker, mask);
+}
+
+GeneratedText Engine::generate(const GenerateRequest & request) {
+    const std::lock_guard lock(impl_->calls);
+    return impl_->generate(request);
+}
+
+bool Engine::has_vision() const noexcept {
+    return impl_->vlm->has_vision();
 }
 
 void Engine::check(const DiagnoseRequest & request) const {

@@ -94,10 +94,17 @@ std::string markdown_report(const Protocol & protocol, const EvalSession & sessi
     const EvalParams & params = session.params();
     const auto failed = std::count_if(samples.begin(), samples.end(), [](const StoredSample & s) { return s.error.has_value(); });
     std::string out = fmt::format("# dermlens eval: {}\n\n{}.\n\n", protocol.name(), protocol.description());
-    out += fmt::format("- dataset: `{}`, label set `{}`, {} classes; {} of the {} test images{}\n", params.manifest.string(),
-                       params.label_set, session.dataset().classes.size(), evaluated_images(samples),
-                       session.dataset().rows_of_split("test").size(),
-                       session.dataset().split_generated ? " (seeded split, grouped by patient)" : " (the manifest's split)");
+    if (params.is_vqa()) {
+        out += fmt::format("- questions: `{}`, {} about {} images of {} modalities; {} images evaluated\n",
+                           params.manifest.string(), session.vqa().questions.size(), session.dataset().images.size(),
+                           session.dataset().classes.size(), evaluated_images(samples));
+    } else {
+        out += fmt::format("- dataset: `{}`, label set `{}`, {} classes; {} of the {} test images{}\n",
+                           params.manifest.string(), params.label_set, session.dataset().classes.size(),
+                           evaluated_images(samples), session.dataset().rows_of_split("test").size(),
+                           session.dataset().split_generated ? " (seeded split, grouped by patient)"
+                                                             : " (the manifest's split)");
+    }
     out += fmt::format("- model: `{}`, projector `{}`\n", params.vlm.model_path.filename().string(),
                        params.vlm.mmproj_path.filename().string());
     out += fmt::format("- runs: {} (seeds {} .. {}), prompt style `{}`, decision `{}`\n", params.seeds, params.seed,

@@ -5,6 +5,7 @@
 #include "common/hash.h"
 #include "dermlens/error.h"
 #include "image/image.h"
+#include "metrics/text_metrics.h"
 #include "probe/train.h"
 #include "vision/feature_table.h"
 
@@ -18,7 +19,7 @@ void EvalParams::validate() const {
     if (protocol.empty()) {
         throw Error(ErrorKind::InvalidArgument, "protocol is required", "protocol");
     }
-    if (label_set.empty()) {
+    if (label_set.empty() && !is_vqa()) {
         throw Error(ErrorKind::InvalidArgument, "label_set is required: the knowledge base's classes of the dataset",
                     "label_set");
     }
@@ -32,6 +33,7 @@ void EvalParams::validate() const {
         throw Error(ErrorKind::InvalidArgument, "shot_counts: give 1 or more counts, each 1 or more", "shot_counts");
     }
     pipeline::parse_strategy(strategy);  // names the choices when unknown
+    metrics::parse_rouge_variant(rouge);
     probe::parse_conformal_score(conformal_score);
     if (top_k < 2) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("top_k {}: the VLM needs 2 or more candidates", top_k), "top_k");
@@ -57,26 +59,30 @@ nlohmann::ordered_json EvalParams::settings(const std::string & model_sha256, co
     for (const auto & overlay : kb_overlays) {
         overlays.push_back(overlay.string());
     }
-    return {{"protocol", protocol},
-            {"manifest", manifest.string()},
-            {"label_set", label_set},
-            {"kb_overlays", overlays},
-            {"model", {{"path", vlm.model_path.string()}, {"sha256", model_sha256}}},
-            {"mmproj", {{"path", vlm.mmproj_path.string()}, {"sha256", mmproj_sha256}}},
-            {"seeds", seeds},
-            {"seed", seed},
-            {"shots", shots},
-            {"shot_counts", shot_counts},
-            {"top_k", top_k},
-            {"conformal_score", conformal_score},
-            {"conformal_per_class", conformal_per_class},
-            {"strategy", strategy},
-            {"style", pipeline::style_name(style)},
-            {"schema", pipeline::schema_name(schema)},
-            {"decide", pipeline::decide_mode_name(decide)},
-            {"answer_tokens", answer_tokens},
-            {"context_size", vlm.context_size},
-            {"temperature", temperature}};
+    nlohmann::ordered_json out{{"protocol", protocol},
+                               {"manifest", manifest.string()},
+                               {"label_set", label_set},
+                               {"kb_overlays", overlays},
+                               {"model", {{"path", vlm.model_path.string()}, {"sha256", model_sha256}}},
+                               {"mmproj", {{"path", vlm.mmproj_path.string()}, {"sha256", mmproj_sha256}}},
+                               {"seeds", seeds},
+                               {"seed", seed},
+                               {"shots", shots},
+                               {"shot_counts", shot_counts},
+                               {"top_k", top_k},
+                               {"conformal_score", conformal_score},
+                               {"conformal_per_class", conformal_per_class},
+                               {"strategy", strategy},
+                               {"style", pipeline::style_name(style)},
+                               {"schema", pipeline::schema_name(schema)},
+                               {"decide", pipeline::decide_mode_name(decide)},
+                               {"answer_tokens", answer_tokens},
+                               {"context_size", vlm.context_size},
+                               {"temperature", temperature}};
+    if (is_vqa()) {
+        out["rouge"] = rouge;  // only here, so that the other protocols' runs from before it still resume
+    }
+    return out;
 }
 
 EvalParams EvalParams::from_settings(const nlohmann::ordered_json & settings) {
@@ -105,6 +111,7 @@ EvalParams EvalParams::from_settings(const nlohmann::ordered_json & settings) {
         params.schema = pipeline::parse_schema(settings.at("schema").get<std::string>());
         params.decide = pipeline::parse_decide_mode(settings.at("decide").get<std::string>());
         params.answer_tokens = settings.at("answer_tokens");
+        params.rouge = settings.value("rouge", "sentence");  // runs from before skinvl-vqa
         return params;
     } catch (const nlohmann::json::exception & e) {
         throw Error(ErrorKind::InvalidInput, fmt::format("run settings: {}", e.what()));
@@ -116,7 +123,12 @@ EvalSession::EvalSession(EvalParams params) : params_(std::move(params)) {
     std::vector<std::filesystem::path> dirs{kb::KnowledgeBase::shipped_dir()};
     dirs.insert(dirs.end(), params_.kb_overlays.begin(), params_.kb_overlays.end());
     kb_ = kb::KnowledgeBase::load(dirs);
-    dataset_ = load_eval_dataset(params_.manifest, kb_, params_.label_set, params_.seed);
+    if (params_.is_vqa()) {
+        vqa_ = load_vqa_set(params_.manifest);
+        dataset_ = vqa_.dataset;
+    } else {
+        dataset_ = load_eval_dataset(params_.manifest, kb_, params_.label_set, params_.seed);
+    }
     test_rows_ = dataset_.rows_of_split("test");
     if (test_rows_.empty()) {
         throw Error(ErrorKind::InvalidInput,

@@ -5,6 +5,7 @@
 #pragma once
 
 #include "eval/eval_dataset.h"
+#include "eval/vqa_questions.h"
 #include "dermlens/kb/knowledge_base.h"
 #include "model/vlm.h"
 #include "pipeline/prompt.h"
@@ -48,11 +49,14 @@ struct EvalParams {
     pipeline::DecideMode decide = pipeline::DecideMode::Score;
     int answer_tokens = 64;             // --decide generate
     float temperature = 0;              // of generated text; 0: greedy
+    std::string rouge = "sentence";     // skinvl-vqa's ROUGE-L: sentence | summary (metrics/text_metrics.h)
     std::size_t limit = 0;              // the first N test images; 0: all
     double max_megapixels = 100;
     std::size_t bootstrap_resamples = 1000;
 
     void validate() const;  // throws Error(InvalidArgument) naming the option
+    // skinvl-vqa: the manifest is a JSON Lines file of open questions (vqa_questions.h), no label set.
+    bool is_vqa() const noexcept { return protocol == "skinvl-vqa"; }
     // What a resumed run must agree on (limit and shard excluded: a resumed run may go further).
     nlohmann::ordered_json settings(const std::string & model_sha256, const std::string & mmproj_sha256) const;
     // The parameters a run was started with, from its stored settings (`eval merge` rebuilds
@@ -71,6 +75,8 @@ public:
     const EvalParams & params() const noexcept { return params_; }
     const kb::KnowledgeBase & kb() const noexcept { return kb_; }
     const EvalDataset & dataset() const noexcept { return dataset_; }
+    // skinvl-vqa's questions (empty for the other protocols); dataset() holds their images.
+    const VqaSet & vqa() const noexcept { return vqa_; }
     // The test split's rows, the first --limit of them.
     const std::vector<std::size_t> & test_rows() const noexcept { return test_rows_; }
 
@@ -95,6 +101,7 @@ private:
     EvalParams params_;
     kb::KnowledgeBase kb_;
     EvalDataset dataset_;
+    VqaSet vqa_;
     std::vector<std::size_t> test_rows_;
     Engine & engine();
 

@@ -21,6 +21,7 @@ const std::vector<std::pair<std::string, Factory>> & factories() {
         {"paper000-gap", make_paper000_gap},
         {"skinvl-zeroshot", make_skinvl_zeroshot},
         {"probe-sft", make_probe_sft},
+        {"skinvl-vqa", make_skinvl_vqa},
         {"skinr1-mcq", make_skinr1_mcq},
         {"skinflow-topk", make_skinflow_topk},
         {"granularity", make_granularity},

@@ -377,10 +377,6 @@ void VlmParams::validate() const {
     if (model_path.empty()) {
         throw Error(ErrorKind::InvalidArgument, "model_path: a GGUF text model is required", "model_path");
     }
-    if (mmproj_path.empty()) {
-        throw Error(ErrorKind::InvalidArgument, "mmproj_path: the model's GGUF vision projector is required",
-                    "mmproj_path");
-    }
     require_positive(threads, "threads");
     require_positive(context_size, "context size");
     require_positive(batch_size, "batch size");
@@ -414,17 +410,37 @@ struct Vlm::Impl {
 
     explicit Impl(VlmParams p)
         : params(validated(std::move(p))),
-          projector(check_model_pair(params.model_path, params.mmproj_path)),
-          capture(model::encoder_tap(projector, params.mmproj_path)) {
+          projector(checked_files(params)),
+          capture(params.mmproj_path.empty() ? EncoderTap{} : model::encoder_tap(projector, params.mmproj_path)) {
         configure_logging(params.log);
         init_backend_once();
         load_text_model();
-        load_vision();
+        if (!params.mmproj_path.empty()) {
+            load_vision();
+        }
     }
 
     static VlmParams validated(VlmParams p) {
         p.validate();
         return p;
+    }
+
+    // A text-only model has no projector to describe.
+    static ProjectorInfo checked_files(const VlmParams & p) {
+        if (p.mmproj_path.empty()) {
+            check_text_model(p.model_path);
+            return {};
+        }
+        return check_model_pair(p.model_path, p.mmproj_path);
+    }
+
+    void require_vision() const {
+        if (!vision) {
+            throw Error(ErrorKind::InvalidArgument,
+                        fmt::format("mmproj_path: model '{}' was loaded without a vision projector, so it reads no "
+                                    "images", params.model_path.string()),
+                        "mmproj_path");
+        }
     }
 
     [[noreturn]] void fail_model(const std::filesystem::path & path, const char * what, const char * reason) const {
@@ -486,7 +502,7 @@ struct Vlm::Impl {
         std::vector<llama_chat_message> messages;
         std::size_t length = 0;
         for (const auto & turn : turns) {
-            messages.push_back({turn.role == ChatTurn::Role::User ? "user" : "assistant", turn.text.c_str()});
+            messages.push_back({role_name(turn.role), turn.text.c_str()});
             length += turn.text.size();
         }
         std::vector<char> buffer(length * 2 + 256 * turns.size());
@@ -507,7 +523,17 @@ struct Vlm::Impl {
         return apply_template({{ChatTurn::Role::User, user_message}});
     }
 
-    static void check_prompt(const ChatPrompt & prompt) {
+    static const char * role_name(ChatTurn::Role role) {
+        switch (role) {
+        case ChatTurn::Role::System: return "system";
+        case ChatTurn::Role::User: return "user";
+        case ChatTurn::Role::Assistant: return "assistant";
+        }
+        return "user";
+    }
+
+    // A prompt about an image holds the image marker once; a text prompt never.
+    static void check_prompt(const ChatPrompt & prompt, std::size_t image_markers) {
         if (prompt.turns.empty() || prompt.turns.back().role != ChatTurn::Role::User) {
             throw Error(ErrorKind::InvalidArgument, "a prompt needs turns ending with a user turn");
         }
@@ -518,20 +544,23 @@ struct Vlm::Impl {
                 ++markers;
             }
         }
-        if (markers != 1) {
+        if (markers != image_markers) {
             throw Error(ErrorKind::InvalidArgument,
-                        fmt::format("a prompt holds the image marker once (found {} times)", markers));
+                        fmt::format("a prompt {} holds the image marker {} (found {} times)",
+                                    image_markers == 1 ? "about an image" : "without an image",
+                                    image_markers == 1 ? "once" : "nowhere", markers));
         }
     }
 
-    std::vector<llama_token> tokenize_text(const std::string & text) const {
+    // `special`: add the model's start tokens and read its special tokens in `text` (a templated prompt).
+    std::vector<llama_token> tokenize_text(const std::string & text, bool special = false) const {
         std::vector<llama_token> tokens(text.size() + 8);
         int n = llama_tokenize(vocab, text.c_str(), static_cast<std::int32_t>(text.size()), tokens.data(),
-                               static_cast<std::int32_t>(tokens.size()), /*add_special=*/false, /*parse_special=*/false);
+                               static_cast<std::int32_t>(tokens.size()), special, special);
         if (n < 0) {
             tokens.resize(static_cast<std::size_t>(-n));
             n = llama_tokenize(vocab, text.c_str(), static_cast<std::int32_t>(text.size()), tokens.data(),
-                               static_cast<std::int32_t>(tokens.size()), false, false);
+                               static_cast<std::int32_t>(tokens.size()), special, special);
         }
         tokens.resize(static_cast<std::size_t>(std::max(n, 0)));
         return tokens;
@@ -599,12 +628,17 @@ struct Vlm::Impl {
     // for `new_tokens` more.
     ChunksPtr prompt_chunks(int image_width, int image_height, const ChatPrompt & prompt, int new_tokens,
                             int & prompt_tokens, int & image_tokens) const {
-        check_prompt(prompt);
+        check_prompt(prompt, 1);
         const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(image_width),
                                                      static_cast<std::uint32_t>(image_height), nullptr));
         auto chunks = tokenize(placeholder.get(), apply_template(prompt.turns) + prompt.answer_lead, /*add_special=*/true);
         prompt_tokens = static_cast<int>(mtmd_helper_get_n_tokens(chunks.get()));
         image_tokens = static_cast<int>(mtmd_input_chunk_get_n_tokens(image_chunk(chunks.get())));
+        check_fits(prompt_tokens, new_tokens);
+        return chunks;
+    }
+
+    void check_fits(int prompt_tokens, int new_tokens) const {
         if (prompt_tokens + new_tokens > params.context_size) {
             throw Error(ErrorKind::InvalidArgument,
                         fmt::format("context_size {}: the prompt ({} tokens, image included) plus {} new tokens "
@@ -612,7 +646,30 @@ struct Vlm::Impl {
                                     params.context_size, prompt_tokens, new_tokens),
                         "context_size");
         }
-        return chunks;
+    }
+
+    // The tokens of a prompt without an image, checked against the context size.
+    std::vector<llama_token> text_prompt_tokens(const ChatPrompt & prompt, int new_tokens) const {
+        check_prompt(prompt, 0);
+        std::vector<llama_token> tokens = tokenize_text(apply_template(prompt.turns) + prompt.answer_lead, true);
+        if (tokens.empty()) {
+            throw Error(ErrorKind::InvalidArgument, "the prompt is empty");
+        }
+        check_fits(static_cast<int>(tokens.size()), new_tokens);
+        return tokens;
+    }
+
+    // A text prompt is one chunk, evaluated whole (kv_prefix.h): nothing of the cache is kept.
+    void evaluate_text(const std::vector<llama_token> & tokens, double & prefill_ms) {
+        const auto start = Clock::now();
+        try {
+            forget_cache();
+            prefill_text(tokens.data(), tokens.size(), /*logits_at_end=*/true);
+        } catch (...) {
+            forget_cache();
+            throw;
+        }
+        prefill_ms = ms_since(start);
     }
 
     static ChatPrompt question_prompt(const std::string & question) {
@@ -626,6 +683,7 @@ struct Vlm::Impl {
     }
 
     ImageEncoding encode(const ImageView & image) {
+        require_vision();
         check_image(image);
         ImageEncoding out;
         out.image_width = image.width;
@@ -853,7 +911,20 @@ struct Vlm::Impl {
         out.timings.decode_ms = ms_since(start);
     }
 
+    Generation generate_text(const ChatPrompt & prompt, const DecodeParams & decode_params) {
+        decode_params.validate();
+        const auto start = Clock::now();
+        Generation out;
+        const std::vector<llama_token> tokens = text_prompt_tokens(prompt, decode_params.max_tokens);
+        out.prompt_tokens = static_cast<int>(tokens.size());
+        evaluate_text(tokens, out.timings.prefill_ms);
+        decode(decode_params, out);
+        out.timings.total_ms = ms_since(start);
+        return out;
+    }
+
     Generation generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode_params) {
+        require_vision();
         decode_params.validate();
         check_encoding(encoding);
         const auto start = Clock::now();
@@ -868,6 +939,7 @@ struct Vlm::Impl {
 
     // The context is checked before the encoder runs, so a prompt that cannot fit costs no encode.
     Generation generate(const ImageView & image, const std::string & question) {
+        require_vision();
         check_image(image);
         const auto start = Clock::now();
         Generation out;
@@ -884,6 +956,7 @@ struct Vlm::Impl {
 
     NextTokenScores score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
                                      const std::vector<std::string> & continuations) {
+        require_vision();
         check_encoding(encoding);
         const auto start = Clock::now();
         const std::vector<llama_token> tokens = continuation_tokens(prompt.answer_lead, continuations);
@@ -913,6 +986,7 @@ struct Vlm::Impl {
     }
 
     ImageLayout image_layout(const ImageEncoding & encoding) const {
+        require_vision();
         check_encoding(encoding);
         const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(encoding.image_width),
                                                      static_cast<std::uint32_t>(encoding.image_height), nullptr));
@@ -960,6 +1034,14 @@ Generation Vlm::generate(const ImageView & image, const std::string & question) 
 
 Generation Vlm::generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode) {
     return impl_->generate(encoding, prompt, decode);
+}
+
+Generation Vlm::generate_text(const ChatPrompt & prompt, const DecodeParams & decode) {
+    return impl_->generate_text(prompt, decode);
+}
+
+bool Vlm::has_vision() const noexcept {
+    return impl_->vision != nullptr;
 }
 
 NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,

@@ -34,7 +34,7 @@ using dermlens::parse_flash_attention;
 
 struct VlmParams {
     std::filesystem::path model_path;   // GGUF text model
-    std::filesystem::path mmproj_path;  // GGUF vision projector belonging to it
+    std::filesystem::path mmproj_path;  // GGUF vision projector belonging to it; empty: a text-only model
     int threads = 4;
     int context_size = 4096;    // tokens, image tokens included
     int batch_size = 512;       // logical batch for prompt processing
@@ -86,7 +86,7 @@ struct GenerationTimings {
 // One turn of a conversation about an image; the first user turn holds Vlm::image_marker()
 // once, where the image goes.
 struct ChatTurn {
-    enum class Role { User, Assistant };
+    enum class Role { System, User, Assistant };
     Role role = Role::User;
     std::string text;
 };
@@ -158,6 +158,12 @@ public:
 
     // Continues a conversation about an encoded image (turns, then the answer lead).
     Generation generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode);
+    // Continues a conversation without an image (no turn holds the image marker); works with
+    // or without a vision projector.
+    Generation generate_text(const ChatPrompt & prompt, const DecodeParams & decode);
+    // False when loaded without an mmproj (a text-only model): then every image method throws
+    // Error(InvalidArgument) naming mmproj_path.
+    bool has_vision() const noexcept;
 
     // Reads the next-token distribution after the prompt for each continuation: its first token
     // (the continuation tokenized after the answer lead, or alone where a BPE tokenizer merges

@@ -5,6 +5,7 @@
 #include "engine/engine_fixture.h"
 
 #include "dermlens/engine.h"
+#include "engine/internals.h"
 #include "support/run_process.h"
 
 #include <gmock/gmock.h>
@@ -158,8 +159,9 @@ TEST(EngineParamsTest, NameTheFieldBeforeLoadingAnything) {
     params.flash_attention = FlashAttention::On;
     EXPECT_EQ(thrown_by([&] { Engine engine(params); }).field(), "flash_attention");
     params = tiny_params();
-    params.mmproj.clear();
-    EXPECT_EQ(thrown_by([&] { Engine engine(params); }).field(), "mmproj");
+    params.mmproj.clear();  // a text-only Engine reads no images: nothing that needs them
+    params.embedding_cache = "cache.sqlite";
+    EXPECT_EQ(thrown_by([&] { Engine engine(params); }).field(), "embedding_cache");
     params = tiny_params();
     params.model = "/nonexistent/model.gguf";
     EXPECT_EQ(thrown_by([&] { Engine engine(params); }).kind(), ErrorKind::InvalidModel);
@@ -219,6 +221,94 @@ TEST_F(EngineTest, CallsFromTwoThreadsGiveTheSingleThreadedReports) {
     b.join();
     EXPECT_EQ(first, alone);
     EXPECT_EQ(second, alone);
+}
+
+GenerateRequest question(const std::string & text) {
+    GenerateRequest request;
+    request.messages = {{"user", text}};
+    request.max_tokens = 12;
+    return request;
+}
+
+// A free question about an image is the question the model answers through Vlm::generate,
+// which tests/model/test_vlm_parity.cpp holds to llama-mtmd-cli.
+TEST_F(EngineTest, GeneratesTheAnswerOfTheModelToAQuestionAboutAnImage) {
+    const Image image = Image::from_file(dermlens::test::shared_lesion());
+    GenerateRequest request = question("What colours does the lesion show?");
+    request.image = image;
+    const GeneratedText ours = engine_->generate(request);
+
+    const EncodedImage encoded = engine_->encode(image);
+    model::Vlm & vlm = EngineInternals::vlm(*engine_);
+    const model::Generation direct = vlm.generate(EngineInternals::encoding(encoded), model::ChatPrompt{
+        {{model::ChatTurn::Role::User, model::Vlm::user_message("What colours does the lesion show?")}}, ""},
+        model::DecodeParams{12, "", 0, 0});
+    EXPECT_EQ(ours.text, direct.text);
+    EXPECT_EQ(ours.completion_tokens, static_cast<int>(direct.tokens.size()));
+    EXPECT_EQ(ours.image_tokens, encoded.image_tokens());
+    EXPECT_GT(ours.prompt_tokens, ours.image_tokens);
+    EXPECT_GT(ours.encode_ms, 0);
+    EXPECT_EQ(ours.finish_reason, direct.stop_reason == model::StopReason::MaxTokens ? "length" : "stop");
+    EXPECT_EQ(engine_->generate(request).text, ours.text);  // greedy: the same answer again
+}
+
+TEST_F(EngineTest, GenerationFollowsTheGrammarAndTheAnswerLead) {
+    GenerateRequest request = question("Is the lesion symmetric? Answer yes or no.");
+    request.grammar = R"(root ::= "yes" | "no")";
+    request.answer_lead = "Answer: ";
+    request.image = Image::from_file(dermlens::test::shared_lesion());
+    const GeneratedText answer = engine_->generate(request);
+    EXPECT_THAT((std::vector<std::string>{"yes", "no"}), ::testing::Contains(answer.text));
+}
+
+TEST_F(EngineTest, GenerateRequestsAreRefusedNamingTheField) {
+    const auto field_of = [&](const std::function<void(GenerateRequest &)> & edit) {
+        GenerateRequest request = question("Describe it.");
+        edit(request);
+        const Error error = thrown_by([&] { engine_->generate(request); });
+        EXPECT_EQ(error.kind(), ErrorKind::InvalidArgument) << error.what();
+        return error.field();
+    };
+    EXPECT_EQ(field_of([](auto & r) { r.messages.clear(); }), "messages");
+    EXPECT_EQ(field_of([](auto & r) { r.messages.push_back({"assistant", "Sure."}); }), "messages");
+    EXPECT_EQ(field_of([](auto & r) { r.messages.front().role = "doctor"; }), "messages");
+    EXPECT_EQ(field_of([](auto & r) { r.max_tokens = 0; }), "max_tokens");
+    EXPECT_EQ(field_of([](auto & r) { r.temperature = -1; }), "temperature");
+}
+
+TEST_F(EngineTest, CancellingAGenerationStopsIt) {
+    GenerateRequest request = question("Describe it.");
+    int generated = 0;
+    request.progress = [&](std::string_view stage, int step, int) {
+        if (stage == "generate") {
+            generated = step;
+        }
+    };
+    request.should_stop = [&] { return generated >= 2; };
+    const Error cancelled = thrown_by([&] { engine_->generate(request); });
+    EXPECT_EQ(cancelled.kind(), ErrorKind::Cancelled) << cancelled.what();
+    EXPECT_EQ(generated, 2);
+}
+
+// Without an mmproj the Engine is a text model: it generates, and refuses images naming mmproj.
+TEST(TextOnlyEngineTest, GeneratesTextAndRefusesImages) {
+    EngineParams params = tiny_params();
+    params.mmproj.clear();
+    Engine engine(params);
+    EXPECT_FALSE(engine.has_vision());
+    GenerateRequest request = question("Name three causes of pruritus.");
+    request.messages.insert(request.messages.begin(), {"system", "You are a dermatologist."});
+    const GeneratedText first = engine.generate(request);
+    EXPECT_FALSE(first.text.empty());
+    EXPECT_EQ(first.image_tokens, 0);
+    EXPECT_EQ(engine.generate(request).text, first.text);
+
+    request.image = Image::from_file(dermlens::test::shared_lesion());
+    const Error image = thrown_by([&] { engine.generate(request); });
+    EXPECT_EQ(image.kind(), ErrorKind::InvalidArgument);
+    EXPECT_EQ(image.field(), "mmproj");
+    EXPECT_EQ(thrown_by([&] { engine.diagnose(*request.image, isic_request()); }).field(), "mmproj");
+    EXPECT_EQ(thrown_by([&] { engine.encode(*request.image); }).field(), "mmproj");
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
-// Output parity with llama.cpp's reference CLI: for each architecture, dermlens's
+// Output parity with llama.cpp's reference CLIs: for each architecture, dermlens's
 // Vlm and llama-mtmd-cli run the same generated model, PNG image, prompt and
-// greedy settings; the generated text must be byte-identical.
+// greedy settings; the generated text must be byte-identical. A text-only model's
+// generation is held to llama-completion the same way (TextParity below).
 //
 // Settings that make the two runs comparable:
 //   --no-jinja     mtmd-cli formats the chat through llama_chat_apply_template with
@@ -110,6 +111,44 @@ TEST_P(VlmParity, GeneratedTextEqualsLlamaMtmdCli) {
     const std::string printed = reference.out.substr(at + std::string(kMarker).size() + 1);
     const bool eog = ours.stop_reason == dermlens::model::StopReason::EndOfGeneration;
     EXPECT_EQ(printed, "\n" + ours.text + (eog ? "\n" : "") + "\n\n");
+}
+
+// A text-only model (no mmproj): Vlm::generate_text against llama-completion on the prompt
+// dermlens's chat template gives, raw (-no-cnv), greedy, special tokens rendered (--special)
+// as dermlens renders them; llama-completion also prints the end-of-generation token's piece
+// and " [end of text]" where dermlens stops.
+TEST(TextParity, GeneratedTextEqualsLlamaCompletion) {
+    dermlens::testmodel::Options options;
+    options.seed = 11;
+    options.out_dir = work_dir() / "text-only";
+    const auto files = dermlens::testmodel::make_test_model(options);
+
+    dermlens::model::VlmParams params;
+    params.model_path = files.model;
+    params.threads = kThreads;
+    params.context_size = kContext;
+    params.batch_size = kBatch;
+    dermlens::model::Vlm vlm(params);
+    ASSERT_FALSE(vlm.has_vision());
+
+    const std::string question = "Describe the lesion's border in one sentence.";
+    const auto ours = vlm.generate_text({{{dermlens::model::ChatTurn::Role::User, question}}, ""},
+                                        {kMaxTokens, "", 0, 0});
+    ASSERT_FALSE(ours.text.empty()) << "nothing generated: the comparison would be vacuous";
+
+    const auto reference = dermlens::test::run_process(
+        {LLAMA_COMPLETION, "-m", files.model.string(), "-p", vlm.format_prompt(question), "-no-cnv",
+         "--no-display-prompt", "--special", "--temp", "0", "--seed", "0", "-n", std::to_string(kMaxTokens), "-c",
+         std::to_string(kContext), "-b", std::to_string(kBatch), "-t", std::to_string(kThreads), "-fit", "off"});
+    ASSERT_EQ(reference.exit_code, 0) << reference.err;
+    ASSERT_TRUE(reference.out.starts_with(ours.text)) << "ours: " << ours.text << "\nllama-completion: " << reference.out;
+    const std::string rest = reference.out.substr(ours.text.size());
+    if (ours.stop_reason == dermlens::model::StopReason::EndOfGeneration) {
+        EXPECT_TRUE(rest.ends_with(" [end of text]\n")) << rest;
+    } else {
+        EXPECT_EQ(rest.find_first_not_of('\n'), std::string::npos) << rest;
+    }
+    EXPECT_EQ(ours.image_tokens, 0);
 }
 
 INSTANTIATE_TEST_SUITE_P(

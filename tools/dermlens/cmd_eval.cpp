@@ -56,6 +56,7 @@ struct EvalOptions {
     std::string style = "dermlens";
     std::string schema = "five-criteria";
     std::string decide = "score";
+    std::string rouge = "sentence";
     std::string cache;
     bool no_cache = false;
     ClassOptions classes;
@@ -95,6 +96,7 @@ struct EvalOptions {
         params.decide = pipeline::parse_decide_mode(decide);
         params.answer_tokens = runtime.max_tokens;
         params.temperature = runtime.temperature;
+        params.rouge = rouge;
         params.limit = limit;
         params.max_megapixels = runtime.max_megapixels;
         params.bootstrap_resamples = bootstrap;
@@ -202,7 +204,8 @@ void register_eval(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--protocol", options->protocol, fmt::format("One of: {}", fmt::join(eval::protocol_names(), ", ")));
     app->add_option("--manifest", options->manifest,
                     "CSV (image,label[,split,patient_id,...]) or folder of class folders; no split column: a seeded "
-                    "split grouped by patient, 6:2:2");
+                    "split grouped by patient, 6:2:2; skinvl-vqa: a JSON Lines file of image, question, answer, "
+                    "modality");
     app->add_option("--model,-m", options->model, "GGUF text model (e.g. MedGemma-4B)")->envname("DERMLENS_MODEL");
     app->add_option("--mmproj", options->mmproj, "GGUF vision projector belonging to the model")->envname("DERMLENS_MMPROJ");
     app->add_option("--out", options->out, "Run folder: run.sqlite, samples.jsonl, summary.json, summary.csv, report.md, plots");
@@ -237,6 +240,10 @@ void register_eval(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--schema", options->schema, "Description schema of describe-then-decide: five-criteria, skinflow")
         ->capture_default_str();
     app->add_option("--decide", options->decide, "score: option probabilities in one step; generate: a parsed free answer")
+        ->capture_default_str();
+    app->add_option("--rouge", options->rouge,
+                    "skinvl-vqa: ROUGE-L as sentence-level LCS F1 (sentence) or pltrdy's summary-level variant that "
+                    "paper 001's numbers used (summary)")
         ->capture_default_str();
     app->add_option("--cache", options->cache,
                     "Embedding cache: encodings are stored and reused (default: ~/.cache/dermlens/embeddings.sqlite)")

@@ -28,6 +28,7 @@ void register_embed(CLI::App & root, std::vector<Command> & commands);     // cm
 void register_probe(CLI::App & root, std::vector<Command> & commands);     // cmd_probe.cpp (probe train, predict, eval)
 void register_tune(CLI::App & root, std::vector<Command> & commands);      // cmd_tune.cpp
 void register_dataset(CLI::App & root, std::vector<Command> & commands);   // cmd_dataset.cpp (dataset import)
+void register_data(CLI::App & root, std::vector<Command> & commands);      // cmd_data.cpp (data split-captions, annotate, filter, stats)
 void register_ground(CLI::App & root, std::vector<Command> & commands);    // cmd_ground.cpp (ground abstention, blind, attention)
 void register_eval(CLI::App & root, std::vector<Command> & commands);      // cmd_eval.cpp
 void register_train_data(CLI::App & root, std::vector<Command> & commands);  // cmd_train_data.cpp (train-data export)

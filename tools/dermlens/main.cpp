@@ -43,6 +43,7 @@ int main(int argc, char ** argv) {
     cli::register_probe(app, commands);
     cli::register_tune(app, commands);
     cli::register_dataset(app, commands);
+    cli::register_data(app, commands);
     cli::register_ground(app, commands);
     cli::register_eval(app, commands);
     cli::register_train_data(app, commands);
