@@ -6,6 +6,7 @@
 
 #include "dermlens/error.h"
 #include "dermlens/rewards.h"
+#include "reward_models.h"
 #include "rewards/caption_weights.h"
 #include "rewards/jsonl.h"
 
@@ -30,6 +31,8 @@ struct ScoreOptions {
     std::vector<double> position_weights;
     double reference_empty_score = 5;
     bool binarise = false;
+    std::filesystem::path judge_model;  // skinflow-caption: a GGUF text model scores the fields
+    int threads = 0;
 };
 
 struct Scorer {
@@ -38,6 +41,7 @@ struct Scorer {
     rewards::SkinR1Params skinr1;
     rewards::TopKParams topk;
     rewards::CaptionParams caption;
+    const rewards::TextGenerator * judge = nullptr;
 
     rewards::RewardScore operator()(const std::string & completion, const nlohmann::json & item) const {
         if (options.reward == "skinr1") {
@@ -46,7 +50,7 @@ struct Scorer {
         if (options.reward == "skinflow-topk") {
             return rewards::score_skinflow_topk(base, completion, item, topk);
         }
-        return rewards::score_skinflow_caption(completion, item, caption);
+        return rewards::score_skinflow_caption(completion, item, caption, judge);
     }
 };
 
@@ -62,6 +66,20 @@ int run_score(const ScoreOptions & options) {
     scorer.caption.reference_empty_score = options.reference_empty_score;
     scorer.caption.binarise = options.binarise;
     scorer.caption.validate();
+    std::unique_ptr<Engine> engine;
+    rewards::TextGenerator judge;
+    if (!options.judge_model.empty()) {
+        if (options.reward != "skinflow-caption") {
+            throw Error(ErrorKind::InvalidArgument, "judge_model: only the skinflow-caption reward has a judge",
+                        "judge_model");
+        }
+        EngineParams params;
+        params.model = options.judge_model;
+        params.threads = options.threads;
+        engine = std::make_unique<Engine>(params);  // text-only: no mmproj
+        judge = judge_generator(*engine);
+        scorer.judge = &judge;
+    }
 
     const std::vector<nlohmann::json> items = rewards::read_items(options.items);
     const std::vector<rewards::CompletionLine> completions =
@@ -152,6 +170,9 @@ void register_reward(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--reference-empty-score", options->reference_empty_score,
                     "skinflow-caption: a field only the prediction fills")
         ->capture_default_str();
+    app->add_option("--judge-model", options->judge_model,
+                    "skinflow-caption: a GGUF text model that scores each field 0-10 (else judge-free matching)");
+    app->add_option("--threads", options->threads, "With --judge-model: CPU threads (0: every core)");
     app->add_flag("--binarise", options->binarise, "skinflow-caption: a field score >= 6 counts 10, else 0");
     app->add_option("--kb", options->kb.overlays, "Knowledge-base overlay folder (repeatable, read in order)")
         ->expected(1)
