@@ -2,6 +2,7 @@
 // the export's rows scored back with group advantages, and the errors a user can make.
 #include "support/run_process.h"
 #include "support/temp_dir.h"
+#include "cli/shared_images.h"
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
@@ -16,21 +17,14 @@ namespace {
 namespace fs = std::filesystem;
 using dermlens::test::run_process;
 using testing::HasSubstr;
+using dermlens::test::shared_image;
 
-fs::path image(const std::string & label, int n) {
-    std::vector<fs::path> files;
-    for (const auto & entry : fs::directory_iterator(fs::path(DERMLENS_SHARED_DIR) / "data/images/isic9class" / label)) {
-        files.push_back(entry.path());
-    }
-    std::sort(files.begin(), files.end());
-    return files.at(static_cast<std::size_t>(n));
-}
 
 TEST(CliRewards, ExportThenScoreWithGroupAdvantages) {
     dermlens::test::TempDir dir("cli_rewards");
     std::ofstream(dir.path() / "m.csv") << "image,label\n"
-                                        << image("melanoma", 0).string() << ",melanoma\n"
-                                        << image("nevus", 0).string() << ",nevus\n";
+                                        << shared_image("melanoma", 0).string() << ",melanoma\n"
+                                        << shared_image("nevus", 0).string() << ",nevus\n";
     const auto exported = run_process({DERMLENS_CLI, "train-data", "export", "--task", "mcq", "--format", "verl",
                                        "--manifest", (dir.path() / "m.csv").string(), "--label-set", "isic9class",
                                        "--out", (dir.path() / "mcq.jsonl").string(), "--seed", "3"});
