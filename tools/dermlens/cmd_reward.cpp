@@ -57,7 +57,7 @@ struct Scorer {
 int run_score(const ScoreOptions & options) {
     options.kb.validate();
     const kb::KnowledgeBase base = options.kb.load();
-    Scorer scorer{options, base, {}, {}, {}};
+    Scorer scorer{options, base, {}, {}, {}, nullptr};
     scorer.skinr1.format_rule = rewards::parse_format_rule(options.format_rule);
     scorer.skinr1.answer_tag = options.answer_tag;
     scorer.skinr1.validate();
