@@ -7,6 +7,7 @@
 
 #include <algorithm>
 #include <chrono>
+#include <cstdio>
 #include <functional>
 #include <random>
 
@@ -106,6 +107,7 @@ int main() {
             return sum;
         };
     };
+    std::setvbuf(stdout, nullptr, _IOLBF, 0);  // each figure as soon as it is measured
     fmt::print("rewards of {} completions, one core, median of {} rounds:\n", kCompletions, kRounds);
     fmt::print("  skinr1            {:8.1f} ms\n",
                median_ms(over(skinr1_texts, [&](const std::string & t) { return rewards::score_skinr1(kb, t, mcq).score; })));

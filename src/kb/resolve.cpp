@@ -102,31 +102,46 @@ std::optional<std::string> KnowledgeBase::find_code(std::string_view code) const
     return it == codes_.end() ? std::nullopt : std::optional<std::string>(it->second.front());
 }
 
-std::string KnowledgeBase::resolve(std::string_view name) const {
+std::optional<std::string> KnowledgeBase::find(std::string_view name) const {
     const std::string key = normalized_query(name);
     if (auto id = unique_match(names_, key, name, "")) {
-        return *id;
+        return id;
     }
     if (auto id = unique_match(labels_, key, name, " as a label of several label sets (name the label set)")) {
-        return *id;
+        return id;
     }
     if (auto id = find_code(name)) {
-        return *id;
+        return id;
     }
     if (const auto ids = names_.find_one_typo_away(key); ids.size() == 1) {
         return ids.front();
     }
-    throw Error(ErrorKind::InvalidArgument, fmt::format("unknown condition '{}'{}", name, suggestions(key)));
+    return std::nullopt;
 }
 
-std::string KnowledgeBase::resolve(std::string_view name, std::string_view label_set) const {
+std::string KnowledgeBase::resolve(std::string_view name) const {
+    if (auto id = find(name)) {
+        return *id;
+    }
+    throw Error(ErrorKind::InvalidArgument,
+                fmt::format("unknown condition '{}'{}", name, suggestions(normalized_query(name))));
+}
+
+std::optional<std::string> KnowledgeBase::find(std::string_view name, std::string_view label_set) const {
     this->label_set(label_set);  // refuses unknown label sets
     const std::string key = normalized_query(name);
     const auto own = set_labels_.find(label_set);
     if (auto id = unique_match(own->second, key, name, fmt::format(" in label set '{}'", label_set))) {
+        return id;
+    }
+    return find(name);
+}
+
+std::string KnowledgeBase::resolve(std::string_view name, std::string_view label_set) const {
+    if (auto id = find(name, label_set)) {
         return *id;
     }
-    return resolve(name);
+    return resolve(name);  // the error, with suggestions
 }
 
 // "; did you mean: a, b, c?" with the known names closest to `key` by edit distance,

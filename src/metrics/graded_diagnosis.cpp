@@ -8,12 +8,12 @@
 namespace dermlens::metrics {
 namespace {
 
-// The condition `name` resolves to; none for a name the knowledge base rejects as unknown,
-// ambiguous or without letters (KnowledgeBase::resolve's InvalidArgument).
+// The condition `name` resolves to; none for a name the knowledge base does not know (find) or rejects as
+// ambiguous or without letters (its InvalidArgument).
 std::optional<std::string> resolved(const kb::KnowledgeBase & kb, const std::string & name,
                                     const std::string & label_set) {
     try {
-        return label_set.empty() ? kb.resolve(name) : kb.resolve(name, label_set);
+        return label_set.empty() ? kb.find(name) : kb.find(name, label_set);
     } catch (const Error & error) {
         if (error.kind() != ErrorKind::InvalidArgument) {
             throw;

@@ -323,7 +323,8 @@ ExportSummary export_training_data(const kb::KnowledgeBase & kb, const ExportPar
         const Json row = params.format == ExportFormat::Trl    ? trl_row(sample, image)
                          : params.format == ExportFormat::Verl ? verl_row(sample, image)
                                                                : easyr1_row(sample, image);
-        files[sample.split] += row.dump() + "\n";
+        // A model's text may end inside a UTF-8 sequence: write U+FFFD rather than fail the export.
+        files[sample.split] += row.dump(-1, ' ', false, nlohmann::json::error_handler_t::replace) + "\n";
         ++summary.rows[sample.split];
     }
     for (const auto & [split, text] : files) {

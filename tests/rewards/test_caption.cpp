@@ -1,6 +1,7 @@
 // SkinFlow's caption reward (paper 003 eq. 6) with the shipped equal weights: hand-computed
 // judge-free matching and a stand-in judge, each empty-field rule.
 #include "dermlens/rewards.h"
+#include "rewards/caption_weights.h"
 #include "support/expect_error.h"
 
 #include <gtest/gtest.h>
@@ -87,6 +88,23 @@ TEST(CaptionReward, MalformedCaptionsScoreZeroAndBadItemsAreRefused) {
     test::expect_error([] { caption_item({{"color", 1}}); }, ErrorKind::InvalidArgument, {"reference"});
     test::expect_error([] { score_skinflow_caption("{}", nlohmann::json{{"task", "caption"}}); },
                        ErrorKind::InvalidArgument, {"item.reference"});
+}
+
+TEST(CaptionWeights, CitationCountsPlusOneNormalised) {
+    const std::string answer = R"(<answer>{"top6_diseases": [{"disease": "a", "key_matching_fields": ["color", "shape"]},
+        {"disease": "b", "key_matching_fields": ["color", "colour"]}]}</answer>)";
+    const auto citations = caption_weights_from_topk({answer, "no answer"});
+    EXPECT_EQ(citations.answers, 1u);
+    EXPECT_EQ(citations.counts.at("color"), 2u);
+    // 3 citations of schema fields ("colour" is none) + 12: color (2+1)/15, shape 2/15, the others 1/15.
+    EXPECT_DOUBLE_EQ(citations.weights.at("color"), 3.0 / 15);
+    EXPECT_DOUBLE_EQ(citations.weights.at("shape"), 2.0 / 15);
+    EXPECT_DOUBLE_EQ(citations.weights.at("other"), 1.0 / 15);
+    CaptionParams params;
+    params.weights = citations.weights;
+    EXPECT_NO_THROW(params.validate());
+    test::expect_error([] { caption_weights_from_topk({"<answer>{}</answer>"}); }, ErrorKind::InvalidInput,
+                       {"key_matching_fields"});
 }
 
 }  // namespace

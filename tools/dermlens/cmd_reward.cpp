@@ -6,10 +6,13 @@
 
 #include "dermlens/error.h"
 #include "dermlens/rewards.h"
+#include "reward_models.h"
+#include "rewards/caption_weights.h"
 #include "rewards/jsonl.h"
 
 #include <fmt/format.h>
 
+#include <limits>
 #include <memory>
 #include <sstream>
 
@@ -28,6 +31,8 @@ struct ScoreOptions {
     std::vector<double> position_weights;
     double reference_empty_score = 5;
     bool binarise = false;
+    std::filesystem::path judge_model;  // skinflow-caption: a GGUF text model scores the fields
+    int threads = 0;
 };
 
 struct Scorer {
@@ -36,6 +41,7 @@ struct Scorer {
     rewards::SkinR1Params skinr1;
     rewards::TopKParams topk;
     rewards::CaptionParams caption;
+    const rewards::TextGenerator * judge = nullptr;
 
     rewards::RewardScore operator()(const std::string & completion, const nlohmann::json & item) const {
         if (options.reward == "skinr1") {
@@ -44,14 +50,14 @@ struct Scorer {
         if (options.reward == "skinflow-topk") {
             return rewards::score_skinflow_topk(base, completion, item, topk);
         }
-        return rewards::score_skinflow_caption(completion, item, caption);
+        return rewards::score_skinflow_caption(completion, item, caption, judge);
     }
 };
 
 int run_score(const ScoreOptions & options) {
     options.kb.validate();
     const kb::KnowledgeBase base = options.kb.load();
-    Scorer scorer{options, base, {}, {}, {}};
+    Scorer scorer{options, base, {}, {}, {}, nullptr};
     scorer.skinr1.format_rule = rewards::parse_format_rule(options.format_rule);
     scorer.skinr1.answer_tag = options.answer_tag;
     scorer.skinr1.validate();
@@ -60,6 +66,20 @@ int run_score(const ScoreOptions & options) {
     scorer.caption.reference_empty_score = options.reference_empty_score;
     scorer.caption.binarise = options.binarise;
     scorer.caption.validate();
+    std::unique_ptr<Engine> engine;
+    rewards::TextGenerator judge;
+    if (!options.judge_model.empty()) {
+        if (options.reward != "skinflow-caption") {
+            throw Error(ErrorKind::InvalidArgument, "judge_model: only the skinflow-caption reward has a judge",
+                        "judge_model");
+        }
+        EngineParams params;
+        params.model = options.judge_model;
+        params.threads = options.threads;
+        engine = std::make_unique<Engine>(params);  // text-only: no mmproj
+        judge = judge_generator(*engine);
+        scorer.judge = &judge;
+    }
 
     const std::vector<nlohmann::json> items = rewards::read_items(options.items);
     const std::vector<rewards::CompletionLine> completions =
@@ -90,6 +110,30 @@ int run_score(const ScoreOptions & options) {
     }
     fmt::print(stderr, "dermlens: {} completions, mean {} {:.6g}\n", lines.size(), options.reward,
                lines.empty() ? 0.0 : sum / static_cast<double>(lines.size()));
+    return 0;
+}
+
+struct WeightsOptions {
+    std::filesystem::path completions;
+};
+
+// The caption weights file (data/rewards/caption-weights.json's form) from a model's top-K answers.
+int run_caption_weights(const WeightsOptions & options) {
+    std::vector<std::string> texts;
+    for (const auto & line : rewards::read_completions(options.completions, 1, std::numeric_limits<std::size_t>::max())) {
+        texts.push_back(line.text);
+    }
+    const rewards::FieldCitations citations = rewards::caption_weights_from_topk(texts);
+    nlohmann::ordered_json weights;
+    for (const auto & [field, weight] : citations.weights) {
+        weights[field] = weight;
+    }
+    const nlohmann::ordered_json file = {
+        {"source", fmt::format("key_matching_fields of {} top-K answers in '{}', each count plus one",
+                               citations.answers, options.completions.string())},
+        {"counts", citations.counts},
+        {"weights", weights}};
+    fmt::print("{}\n", file.dump(2));
     return 0;
 }
 
@@ -126,11 +170,22 @@ void register_reward(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--reference-empty-score", options->reference_empty_score,
                     "skinflow-caption: a field only the prediction fills")
         ->capture_default_str();
+    app->add_option("--judge-model", options->judge_model,
+                    "skinflow-caption: a GGUF text model that scores each field 0-10 (else judge-free matching)");
+    app->add_option("--threads", options->threads, "With --judge-model: CPU threads (0: every core)");
     app->add_flag("--binarise", options->binarise, "skinflow-caption: a field score >= 6 counts 10, else 0");
     app->add_option("--kb", options->kb.overlays, "Knowledge-base overlay folder (repeatable, read in order)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);
     commands.push_back({app, [options] { return run_score(*options); }});
+
+    auto weights = std::make_shared<WeightsOptions>();
+    auto * weights_app = reward->add_subcommand(
+        "caption-weights", "Caption field weights from top-K answers' key_matching_fields (paper 003), as the JSON "
+                           "of data/rewards/caption-weights.json");
+    weights_app->add_option("--completions", weights->completions, "JSON Lines of top-K answers (as for reward score)")
+        ->required();
+    commands.push_back({weights_app, [weights] { return run_caption_weights(*weights); }});
 }
 
 }  // namespace dermlens::cli

@@ -5,6 +5,7 @@
 #include "commands.h"
 #include "kb_options.h"
 
+#include "reward_models.h"
 #include "rewards/export.h"
 
 #include <fmt/format.h>
@@ -20,6 +21,9 @@ struct ExportOptions {
     std::string format = "trl";
     std::string images = "path";
     std::string gran_normalise = "path";
+    std::filesystem::path model;   // sft: a VLM writes the trajectories' image-specific text
+    std::filesystem::path mmproj;
+    int threads = 0;
     rewards::ExportParams params;
 };
 
@@ -30,7 +34,23 @@ int run_export(ExportOptions & options) {
     options.params.images = rewards::parse_image_mode(options.images);
     options.params.gran_normalise = rewards::parse_gran_normalise(options.gran_normalise);
     const kb::KnowledgeBase base = options.kb.load();
-    const rewards::ExportSummary summary = rewards::export_training_data(base, options.params);
+    std::unique_ptr<Engine> engine;
+    rewards::ImageTextGenerator writer;
+    if (!options.model.empty()) {
+        EngineParams params;
+        params.model = options.model;
+        params.mmproj = options.mmproj;
+        params.threads = options.threads;
+        params.validate();
+        if (params.mmproj.empty()) {
+            throw Error(ErrorKind::InvalidArgument, "mmproj: the trajectory writer looks at the image: give --mmproj",
+                        "mmproj");
+        }
+        engine = std::make_unique<Engine>(params);
+        writer = image_writer(*engine);
+    }
+    const rewards::ExportSummary summary =
+        rewards::export_training_data(base, options.params, engine ? &writer : nullptr);
     for (const auto & [split, file] : summary.files) {
         fmt::print("{}: {} rows -> {}\n", split, summary.rows.at(split), file.string());
     }
@@ -79,6 +99,11 @@ void register_train_data(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--caption-column", options->params.caption_column,
                     "caption: the manifest column holding each image's reference caption (12-field JSON)")
         ->capture_default_str();
+    app->add_option("--model", options->model,
+                    "sft: a GGUF VLM that writes the trajectories' rationale and comparison from each image (else "
+                    "templated from the knowledge base)");
+    app->add_option("--mmproj", options->mmproj, "sft: the VLM's vision projector");
+    app->add_option("--threads", options->threads, "sft with --model: CPU threads (0: every core)");
     app->add_option("--kb", options->kb.overlays, "Knowledge-base overlay folder (repeatable, read in order)")
         ->expected(1)
         ->multi_option_policy(CLI::MultiOptionPolicy::TakeAll);

@@ -64,6 +64,11 @@ public:
     std::string resolve(std::string_view name) const;
     // As resolve(name), trying the labels of `label_set` first.
     std::string resolve(std::string_view name, std::string_view label_set) const;
+    // As resolve(), but std::nullopt for a name resolve() calls unknown, without working out the
+    // closest names for the message: cheap on the many unknown names a model writes (rewards,
+    // grading). Ambiguous names, names without letters and unknown label sets still throw.
+    std::optional<std::string> find(std::string_view name) const;
+    std::optional<std::string> find(std::string_view name, std::string_view label_set) const;
 
     // The condition a clinical code identifies: "2C30" or "ICD11:2C30" (ICD-11), "C43" or
     // "ICD10:C43" (ICD-10); std::nullopt when no condition records it.
