@@ -157,7 +157,12 @@ double skin_share(const cv::Mat3b & rgb) {
     return static_cast<double>(cv::countNonZero(skin & lit)) / counted;
 }
 
+// BRISQUE's features come from 7x7 windows at two scales (OpenCV's quality module): below
+// this side there is nothing to score, and OpenCV's downscaling would assert.
+constexpr int kLeastBrisqueSide = 32;
+
 std::optional<double> brisque(const cv::Mat1b & grey, const std::filesystem::path & folder) {
+    if (std::min(grey.cols, grey.rows) < kLeastBrisqueSide) return std::nullopt;
     static std::mutex loading;
     static std::map<std::filesystem::path, cv::Ptr<cv::quality::QualityBRISQUE>> models;
     cv::Ptr<cv::quality::QualityBRISQUE> model;

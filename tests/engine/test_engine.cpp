@@ -72,7 +72,7 @@ TEST_F(EngineTest, GivesTheReportOfDiagnoseJson) {
     const auto & files = TinyModel::shared().files;
     const dermlens::test::ProcessResult cli = dermlens::test::run_process(
         {DERMLENS_CLI, "diagnose", "--model", files.model.string(), "--mmproj", files.mmproj.string(), "--threads", "1",
-         "--label-set", "isic9class", "--strategy", "describe-then-decide", "--json",
+         "--label-set", "isic9class", "--strategy", "describe-then-decide", "--quality", "off", "--json",
          dermlens::test::shared_lesion().string()});
     ASSERT_EQ(cli.exit_code, 0) << cli.err;
     const json theirs = json::parse(cli.out).at(0);

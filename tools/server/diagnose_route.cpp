@@ -1,10 +1,11 @@
 // POST /v1/diagnose: one image (multipart field `image`, or JSON `image` as a data URI or
 // base64) and the per-call options of `diagnose` (dermlens/request_json.h reads them, from JSON
 // or from form fields alike); the answer is the `diagnose --json` object of that image, with
-// `heatmaps` as PNG data URIs when asked.
+// `heatmaps` as PNG data URIs when asked, and the image-quality gate's verdict as `quality`.
 #include "data_uri.h"
 #include "server_state.h"
 
+#include "dermlens/quality.h"
 #include "dermlens/request_json.h"
 
 #include <fmt/format.h>
@@ -143,7 +144,9 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         request.should_stop = stop;
         Diagnosis diagnosis;
         try {
+            QualityReport gate = assess_quality(image);  // reported, as `diagnose` reports it (docs/quality.md)
             diagnosis = state.engine->diagnose(image, request);
+            diagnosis.quality = std::move(gate);
         } catch (const Error & e) {
             if (e.kind() == ErrorKind::InvalidInput) state.metrics.count_refused_image("invalid_image");
             throw;
