@@ -23,7 +23,7 @@ OPTIONS = dict(label_set="isic9class", strategy="describe-then-decide")
 def cli_report(tiny_model, image, *extra):
     model, mmproj = tiny_model
     out = run_cli("diagnose", "--model", model, "--mmproj", mmproj, "--threads", "1", "--label-set", "isic9class",
-                  "--strategy", "describe-then-decide", "--json", *extra, image).stdout
+                  "--strategy", "describe-then-decide", "--quality", "off", "--json", *extra, image).stdout
     return json.loads(out)[0]
 
 
