@@ -2,6 +2,7 @@
 // free port (`--port 0`, read back from its first line), one ggml thread; and a client of it.
 #pragma once
 
+#include "engine/engine_fixture.h"
 #include "model/testmodel.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
@@ -20,31 +21,12 @@
 
 namespace dermlens::test {
 
-struct TinyPair {
-    TempDir dir{"serve-model"};
-    testmodel::Files files;
-
-    TinyPair() {
-        testmodel::Options options;
-        options.out_dir = dir / "gemma3";
-        files = testmodel::make_test_model(options);
-    }
-    static const TinyPair & shared() {
-        static const TinyPair pair;
-        return pair;
-    }
-};
-
-inline std::filesystem::path shared_lesion(const char * file = "ISIC_0000002.jpg") {
-    return std::filesystem::path(DERMLENS_SHARED_DIR) / "data" / "images" / "isic9class" / "melanoma" / file;
-}
-
 class ServeProcess {
 public:
     // Starts the server with `args` after the model pair; waits for its port, and with
     // `wait_ready` for /health to answer 200.
     explicit ServeProcess(const std::vector<std::string> & args, bool wait_ready = true,
-                          const testmodel::Files & files = TinyPair::shared().files) {
+                          const testmodel::Files & files = TinyModel::shared().files) {
         std::vector<std::string> argv = {DERMLENS_CLI, "serve", "-m", files.model.string(), "--mmproj",
                                          files.mmproj.string(), "--port", "0", "--threads", "1"};
         argv.insert(argv.end(), args.begin(), args.end());

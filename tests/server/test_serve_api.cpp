@@ -50,7 +50,7 @@ void expect_api_error(const httplib::Result & res, int status, const std::string
 // The CLI's report of the same image and labels: what /v1/diagnose must answer, timings and the
 // image's name and encoding aside.
 json cli_report(const std::vector<std::string> & options) {
-    const auto & files = TinyPair::shared().files;
+    const auto & files = TinyModel::shared().files;
     std::vector<std::string> argv = {DERMLENS_CLI, "diagnose", "-m", files.model.string(), "--mmproj", files.mmproj.string(),
                                      "--threads", "1", "--json"};
     argv.insert(argv.end(), options.begin(), options.end());
@@ -286,7 +286,7 @@ TEST(ServeApi, TheQueueIsBoundedAndLeavingClientsAreCancelled) {
 
     // A client that sends a request and leaves: its request is cancelled (status 499 in /metrics,
     // given only when the Engine stopped). Describing first gives the Engine tokens to stop before.
-    const std::string body = json{{"image", data_uri(shared_lesion("ISIC_0000004.jpg"))}, {"labels", "melanoma,nevus"},
+    const std::string body = json{{"image", data_uri(shared_lesion().parent_path() / "ISIC_0000004.jpg")}, {"labels", "melanoma,nevus"},
                                   {"strategy", "describe-then-decide"}}.dump();
     const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
     sockaddr_in address{};
@@ -349,7 +349,7 @@ TEST(ServeApi, HealthIsUnavailableWhileLoadingAndABadModelStopsTheServer) {
         EXPECT_EQ(status, 200);
     }
     TempDir dir("serve-bad-model");
-    testmodel::Files files = TinyPair::shared().files;
+    testmodel::Files files = TinyModel::shared().files;
     files.model = dir / "notes.gguf";
     std::ofstream(files.model) << "not a model\n";
     ServeProcess server({}, /*wait_ready=*/false, files);
