@@ -1,6 +1,8 @@
 // KnowledgeBase::check: how the records fit together (docs/kb-schema.md).
+#include "dermlens/error.h"
 #include "dermlens/kb/knowledge_base.h"
 
+#include "kb/codes.h"
 #include "kb/names.h"
 
 #include <fmt/format.h>
@@ -153,13 +155,33 @@ void KnowledgeBase::check_names(std::vector<Problem> & problems) const {
     }
 }
 
-// A code recorded on two conditions would identify neither.
+// check_parents reports a broken chain of parents; until it is mended, assume the ancestry holds.
+bool KnowledgeBase::is_ancestor_if_known(std::string_view ancestor, std::string_view id) const {
+    try {
+        return is_ancestor(ancestor, id);
+    } catch (const Error &) {
+        return true;
+    }
+}
+
+// An exact code identifies one condition, so two exact claims identify neither. A broader code may
+// be shared (siblings filed under one "other specified" category), but where some condition is the
+// code exactly, only its descendants may record it as broader.
 void KnowledgeBase::check_codes(std::vector<Problem> & problems) const {
     for (const auto & [code, ids] : codes_) {
+        const std::string & owner = ids.front();
+        const bool owned = recorded_match(conditions_.find(owner)->second, code) == CodeMatch::Exact;
         for (std::size_t i = 1; i < ids.size(); ++i) {
-            problems.push_back({conditions_.find(ids[i])->second.file,
-                                fmt::format("condition '{}': code {} is already recorded on condition '{}'", ids[i],
-                                            code, ids.front())});
+            const Condition & claim = conditions_.find(ids[i])->second;
+            if (recorded_match(claim, code) == CodeMatch::Exact) {
+                problems.push_back({claim.file, fmt::format("condition '{}': code {} is already recorded on condition "
+                                                            "'{}'",
+                                                            claim.id, code, owner)});
+            } else if (owned && !is_ancestor_if_known(owner, claim.id)) {
+                problems.push_back({claim.file, fmt::format("condition '{}': broader code {} is condition '{}' "
+                                                            "exactly, which is not an ancestor of it",
+                                                            claim.id, code, owner)});
+            }
         }
     }
 }

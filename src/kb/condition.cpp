@@ -22,10 +22,32 @@ std::optional<Malignancy> parse_malignancy(std::string_view text) {
     return std::nullopt;
 }
 
+std::string_view code_match_name(CodeMatch match) {
+    return match == CodeMatch::Exact ? "exact" : "broader";
+}
+
+std::optional<CodeMatch> parse_code_match(std::string_view text) {
+    for (const CodeMatch match : {CodeMatch::Exact, CodeMatch::Broader}) {
+        if (text == code_match_name(match)) {
+            return match;
+        }
+    }
+    return std::nullopt;
+}
+
 namespace {
 
 bool is_upper_or_digit(char c) {
     return (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
+}
+
+// The characters of an ICD-11 code: digits and capitals but I and O.
+bool is_icd11_char(char c) {
+    return is_upper_or_digit(c) && c != 'I' && c != 'O';
+}
+
+bool is_icd11_letter(char c) {
+    return c >= 'A' && c <= 'Z' && is_icd11_char(c);
 }
 
 bool is_digit(char c) {
@@ -35,14 +57,13 @@ bool is_digit(char c) {
 }  // namespace
 
 bool is_icd11_code(std::string_view code) {
-    const bool stem = code.size() >= 4 && is_upper_or_digit(code[0]) && code[1] >= 'A' && code[1] <= 'Z' &&
-                      is_digit(code[2]) && is_upper_or_digit(code[3]);
+    const bool stem = code.size() >= 4 && is_icd11_char(code[0]) && code[0] != 'X' && is_icd11_letter(code[1]) &&
+                      is_digit(code[2]) && is_icd11_char(code[3]);
     if (!stem || code.size() == 4) {
         return stem;
     }
     const std::string_view tail = code.substr(5);
-    return code[4] == '.' && !tail.empty() && tail.size() <= 2 &&
-           std::all_of(tail.begin(), tail.end(), is_upper_or_digit);
+    return code[4] == '.' && !tail.empty() && tail.size() <= 2 && std::all_of(tail.begin(), tail.end(), is_icd11_char);
 }
 
 bool is_icd10_code(std::string_view code) {

@@ -174,6 +174,32 @@ Description read_description(const ObjectReader & condition) {
     return {sentences[0], sentences[1], sentences[2], sentences[3], sentences[4]};
 }
 
+// The code in `field` ("icd11"), checked by `is_code`; empty when the field is absent.
+std::string read_code(const ObjectReader & reader, const std::string & field, bool (*is_code)(std::string_view),
+                      std::string_view expected) {
+    std::string code = reader.optional_string(field).value_or("");
+    if (!code.empty() && !is_code(code)) {
+        reader.fail(fmt::format("{} '{}' is not {}", field, code, expected));
+    }
+    return code;
+}
+
+// "<field>_match": exact (the default) or broader; only next to the code it qualifies.
+CodeMatch read_code_match(const ObjectReader & reader, const std::string & field) {
+    const auto text = reader.optional_string(field + "_match");
+    if (!text) {
+        return CodeMatch::Exact;
+    }
+    if (reader.find(field) == nullptr) {
+        reader.fail(fmt::format("{}_match is set, but there is no {} code", field, field));
+    }
+    const auto match = parse_code_match(*text);
+    if (!match) {
+        reader.fail(fmt::format("{}_match is '{}', expected exact or broader", field, *text));
+    }
+    return *match;
+}
+
 Condition read_condition(const json & value, const std::filesystem::path & file, std::size_t index) {
     const std::string where = fmt::format("conditions[{}]", index);
     const ObjectReader untitled(value, file, where);
@@ -183,7 +209,8 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
         reader.fail("id must be lower-case letters, digits and underscores");
     }
     reader.refuse_unknown_fields(
-        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd10", "description"});
+        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd11_match", "icd10", "icd10_match",
+         "description"});
     Condition condition;
     condition.id = id;
     condition.name = reader.required_string("name");
@@ -198,14 +225,11 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
     if (reader.find("infectious") != nullptr) {
         condition.infectious = reader.optional_bool("infectious", false);
     }
-    condition.icd11 = reader.optional_string("icd11").value_or("");
-    if (!condition.icd11.empty() && !is_icd11_code(condition.icd11)) {
-        reader.fail(fmt::format("icd11 '{}' is not an ICD-11 MMS code (like 2C30 or 4A40.0)", condition.icd11));
-    }
-    condition.icd10 = reader.optional_string("icd10").value_or("");
-    if (!condition.icd10.empty() && !is_icd10_code(condition.icd10)) {
-        reader.fail(fmt::format("icd10 '{}' is not an ICD-10 code (like C43 or L40.0)", condition.icd10));
-    }
+    condition.icd11 =
+        read_code(reader, "icd11", is_icd11_code, "an ICD-11 MMS code (a stem code like 2C30 or EA90.5Y)");
+    condition.icd11_match = read_code_match(reader, "icd11");
+    condition.icd10 = read_code(reader, "icd10", is_icd10_code, "an ICD-10 code (like C43 or L40.0)");
+    condition.icd10_match = read_code_match(reader, "icd10");
     if (reader.find("description") != nullptr) {
         condition.description = read_description(reader);
     }

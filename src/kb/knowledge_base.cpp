@@ -130,17 +130,6 @@ void KnowledgeBase::build_indexes() {
     index_codes();
 }
 
-void KnowledgeBase::index_codes() {
-    for (const auto & [id, condition] : conditions_) {
-        if (!condition.icd11.empty()) {
-            codes_["ICD11:" + condition.icd11].push_back(id);
-        }
-        if (!condition.icd10.empty()) {
-            codes_["ICD10:" + condition.icd10].push_back(id);
-        }
-    }
-}
-
 void KnowledgeBase::index_taxonomy() {
     for (const auto & [id, condition] : conditions_) {
         if (!condition.parent.empty()) {

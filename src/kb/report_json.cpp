@@ -9,6 +9,15 @@ ordered_json optional_text(const std::optional<std::string> & text) {
     return text ? ordered_json(*text) : ordered_json(nullptr);
 }
 
+// null when the condition records no code.
+ordered_json code_json(const std::string & code) {
+    return code.empty() ? ordered_json(nullptr) : ordered_json(code);
+}
+
+ordered_json code_match_json(const std::string & code, CodeMatch match) {
+    return code.empty() ? ordered_json(nullptr) : ordered_json(code_match_name(match));
+}
+
 ordered_json description_json(const std::optional<Description> & description) {
     if (!description) {
         return nullptr;
@@ -39,8 +48,10 @@ ordered_json condition_json(const KnowledgeBase & base, const std::string & id) 
             {"malignancy", malignancy ? ordered_json(malignancy_name(*malignancy)) : ordered_json(nullptr)},
             {"malignancy_inherited", malignancy.has_value() && !condition.malignancy.has_value()},
             {"infectious", base.infectious(id)},
-            {"icd11", condition.icd11.empty() ? ordered_json(nullptr) : ordered_json(condition.icd11)},
-            {"icd10", condition.icd10.empty() ? ordered_json(nullptr) : ordered_json(condition.icd10)},
+            {"icd11", code_json(condition.icd11)},
+            {"icd11_match", code_match_json(condition.icd11, condition.icd11_match)},
+            {"icd10", code_json(condition.icd10)},
+            {"icd10_match", code_match_json(condition.icd10, condition.icd10_match)},
             {"description", description_json(condition.description)},
             {"ddx", base.neighbours(id)},
             {"label_sets", uses}};

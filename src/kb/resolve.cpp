@@ -99,7 +99,7 @@ std::optional<std::string> KnowledgeBase::find_code(std::string_view code) const
         return std::nullopt;
     }
     const auto it = codes_.find(parsed->first + ":" + parsed->second);
-    return it == codes_.end() ? std::nullopt : std::optional<std::string>(it->second.front());
+    return it == codes_.end() ? std::nullopt : std::optional<std::string>(code_owner(it->first, it->second));
 }
 
 std::optional<std::string> KnowledgeBase::find(std::string_view name) const {

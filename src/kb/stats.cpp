@@ -15,7 +15,9 @@ void count_condition(const KnowledgeBase & kb, const Condition & condition, Fami
     ++stats.conditions;
     stats.synonyms += condition.synonyms.size();
     stats.icd11 += condition.icd11.empty() ? 0 : 1;
+    stats.icd11_broader += !condition.icd11.empty() && condition.icd11_match == CodeMatch::Broader ? 1 : 0;
     stats.icd10 += condition.icd10.empty() ? 0 : 1;
+    stats.icd10_broader += !condition.icd10.empty() && condition.icd10_match == CodeMatch::Broader ? 1 : 0;
     stats.infectious += kb.infectious(condition.id) ? 1 : 0;
     stats.with_malignancy += kb.malignancy(condition.id).has_value() ? 1 : 0;
     stats.described += condition.description.has_value() ? 1 : 0;
@@ -31,6 +33,7 @@ LabelSetStats label_set_stats(const KnowledgeBase & kb, const LabelSet & set) {
         stats.described += condition.description.has_value() ? 1 : 0;
         stats.with_ddx += kb.neighbours(label.condition).size() >= 2 ? 1 : 0;
         stats.coded += condition.icd11.empty() && condition.icd10.empty() ? 0 : 1;
+        stats.icd11 += condition.icd11.empty() ? 0 : 1;
     }
     return stats;
 }

@@ -16,7 +16,9 @@ struct FamilyStats {
     std::size_t conditions = 0;      // the family node and everything below it
     std::size_t synonyms = 0;        // names beyond the canonical one
     std::size_t icd11 = 0;           // conditions recording an ICD-11 code
+    std::size_t icd11_broader = 0;   // of which a broader category (CodeMatch::Broader)
     std::size_t icd10 = 0;           // conditions recording an ICD-10 code
+    std::size_t icd10_broader = 0;   // of which a broader category
     std::size_t infectious = 0;      // conditions that are infectious (inherited or set)
     std::size_t with_malignancy = 0; // conditions with a malignancy class (inherited or set)
     std::size_t described = 0;       // conditions with the five visual criteria
@@ -29,6 +31,7 @@ struct LabelSetStats {
     std::size_t described = 0;  // labels whose condition has a description
     std::size_t with_ddx = 0;   // labels whose condition has at least two DDx neighbours
     std::size_t coded = 0;      // labels whose condition records an ICD-11 or ICD-10 code
+    std::size_t icd11 = 0;      // labels whose condition records an ICD-11 code
 };
 
 struct KbStats {

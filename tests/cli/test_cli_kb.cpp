@@ -148,11 +148,26 @@ TEST(CliKbShow, TakesClinicalCodesAndPrintsThem) {
     EXPECT_EQ(kb({"show", "ICD11:1A00"}).exit_code, 2) << "a code no condition records";
 }
 
+TEST(CliKbShow, MarksBroaderCodesAndNamesTheConditionsSharingOne) {
+    const std::string codes = (kFixtures / "codes").string();
+    const auto text = kb({"show", "sebaceous carcinoma", "--kb", codes});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("ICD-11:       2C33 (broader: a category that contains it)\n"));
+    const json shown = json::parse(kb({"show", "amelanotic melanoma", "--kb", codes, "--json"}).out);
+    EXPECT_EQ(shown["icd11"], "2C30");
+    EXPECT_EQ(shown["icd11_match"], "broader");
+    EXPECT_EQ(shown["icd10_match"], nullptr);
+    EXPECT_EQ(json::parse(kb({"show", "2C30", "--kb", codes, "--json"}).out)["id"], "melanoma");
+    const auto shared = kb({"show", "2C33", "--kb", codes});
+    EXPECT_EQ(shared.exit_code, 2);
+    EXPECT_THAT(shared.err, HasSubstr("sebaceous_carcinoma, trichilemmal_carcinoma"));
+}
+
 TEST(CliKbStats, CountsPerFamilyInTextAndJson) {
     const auto text = kb({"stats"});
     EXPECT_EQ(text.exit_code, 0) << text.err;
     EXPECT_THAT(text.out, HasSubstr("family"));
-    EXPECT_THAT(text.out, testing::ContainsRegex("melanocytic_lesion +7 +6 +1 +1 "));
+    EXPECT_THAT(text.out, testing::ContainsRegex("melanocytic_lesion +7 +6 +1 +0 +1 +0 "));
     EXPECT_THAT(text.out, testing::ContainsRegex("total +31 "));
     const auto result = kb({"stats", "--json"});
     EXPECT_EQ(result.exit_code, 0) << result.err;

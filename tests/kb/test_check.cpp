@@ -60,6 +60,9 @@ const Defect kDefects[] = {
      "condition 'infantile_haemangioma': the id is not in American spelling (expected 'infantile_hemangioma')"},
     {"duplicate-code", "conditions/50-codes.json",
      "condition 'truncal_melanoma': code ICD10:C43.5 is already recorded on condition 'cutaneous_melanoma'"},
+    {"broader-code", "conditions/50-codes.json",
+     "condition 'blue_nevus': broader code ICD11:2C30 is condition 'melanoma' exactly, which is not an ancestor of "
+     "it"},
     {"shared-label", "labelsets/mini-shared.json",
      "label set 'mini-shared': label 'mm': same_condition_as 'melanoma' is not another label of the set mapping to "
      "'nevus'"},

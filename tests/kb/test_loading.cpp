@@ -68,6 +68,16 @@ TEST(KbLoading, RefusesAMalformedClinicalCode) {
     EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): icd11 '2F2' is not an ICD-11 MMS code"));
 }
 
+TEST(KbLoading, RefusesAnUnknownCodeMatch) {
+    const std::string message = load_error(broken_kb_dir("bad-code-match"));
+    EXPECT_THAT(message, HasSubstr("bad-code-match/conditions/50-code.json"));
+    EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): icd11_match is 'partial', expected exact or "
+                                   "broader"));
+    EXPECT_THAT(load_error(conditions_overlay("lonely-match", R"([{"id": "x", "name": "x", "parent": "skin_condition",
+                                                                  "icd10_match": "broader"}])")),
+                HasSubstr("conditions[0] (id 'x'): icd10_match is set, but there is no icd10 code"));
+}
+
 TEST(KbLoading, RefusesAMissingRequiredField) {
     const std::string message = load_error(broken_kb_dir("missing-name"));
     EXPECT_THAT(message, HasSubstr("conditions[0] (id 'unnamed_lesion'): missing required field 'name'"));

@@ -18,6 +18,14 @@ std::string names_of(const kb::KnowledgeBase & base, const std::vector<std::stri
     return names.empty() ? "-" : fmt::format("{}", fmt::join(names, separator));
 }
 
+// "EA90", "EA90.5Y (broader: a category that contains it)", "-".
+std::string code_text(const std::string & code, kb::CodeMatch match) {
+    if (code.empty()) {
+        return "-";
+    }
+    return match == kb::CodeMatch::Exact ? code : code + " (broader: a category that contains it)";
+}
+
 void print_show(const kb::KnowledgeBase & base, const std::string & id) {
     const kb::Condition & condition = base.condition(id);
     fmt::print("{}\n", named(base, id));
@@ -29,8 +37,8 @@ void print_show(const kb::KnowledgeBase & base, const std::string & id) {
     fmt::print("malignancy:   {}{}\n", malignancy ? kb::malignancy_name(*malignancy) : "not set",
                malignancy && !condition.malignancy ? " (inherited)" : "");
     fmt::print("infectious:   {}\n", base.infectious(id) ? "yes" : "no");
-    fmt::print("ICD-11:       {}\n", condition.icd11.empty() ? "-" : condition.icd11);
-    fmt::print("ICD-10:       {}\n", condition.icd10.empty() ? "-" : condition.icd10);
+    fmt::print("ICD-11:       {}\n", code_text(condition.icd11, condition.icd11_match));
+    fmt::print("ICD-10:       {}\n", code_text(condition.icd10, condition.icd10_match));
     if (const auto & description = condition.description) {
         fmt::print("description:\n  location:     {}\n  lesion type:  {}\n  shape/border: {}\n  colour:       {}\n"
                    "  texture:      {}\n",

@@ -16,7 +16,9 @@ ordered_json family_json(const kb::FamilyStats & family) {
             {"conditions", family.conditions},
             {"synonyms", family.synonyms},
             {"icd11", family.icd11},
+            {"icd11_broader", family.icd11_broader},
             {"icd10", family.icd10},
+            {"icd10_broader", family.icd10_broader},
             {"infectious", family.infectious},
             {"with_malignancy", family.with_malignancy},
             {"described", family.described},
@@ -34,27 +36,33 @@ ordered_json stats_json(const kb::KbStats & stats) {
                         {"labels", set.labels},
                         {"described", set.described},
                         {"with_ddx", set.with_ddx},
-                        {"coded", set.coded}});
+                        {"coded", set.coded},
+                        {"icd11", set.icd11}});
     }
     return {{"total", family_json(stats.total)}, {"families", families}, {"label_sets", sets}};
 }
 
 void print_family(const kb::FamilyStats & family) {
-    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>6} {:>10} {:>10} {:>9} {:>9}\n", family.id, family.conditions,
-               family.synonyms, family.icd11, family.icd10, family.infectious, family.with_malignancy,
-               family.described, family.ddx_edges);
+    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", family.id,
+               family.conditions, family.synonyms, family.icd11, family.icd11_broader, family.icd10,
+               family.icd10_broader, family.infectious, family.with_malignancy, family.described, family.ddx_edges);
 }
 
+// icd11 and icd10 count the conditions recording a code; "broader" those of them whose code is a
+// category that contains the condition rather than names it.
 void print_stats(const kb::KbStats & stats) {
-    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>6} {:>10} {:>10} {:>9} {:>9}\n", "family", "conditions", "synonyms",
-               "icd11", "icd10", "infectious", "malignancy", "described", "ddx edges");
+    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", "family", "conditions",
+               "synonyms", "icd11", "broader", "icd10", "broader", "infectious", "malignancy", "described",
+               "ddx edges");
     for (const auto & family : stats.families) {
         print_family(family);
     }
     print_family(stats.total);
-    fmt::print("\n{:<24} {:>7} {:>10} {:>9} {:>6}\n", "label set", "labels", "described", "with ddx", "coded");
+    fmt::print("\n{:<24} {:>7} {:>10} {:>9} {:>6} {:>6}\n", "label set", "labels", "described", "with ddx", "coded",
+               "icd11");
     for (const auto & set : stats.label_sets) {
-        fmt::print("{:<24} {:>7} {:>10} {:>9} {:>6}\n", set.name, set.labels, set.described, set.with_ddx, set.coded);
+        fmt::print("{:<24} {:>7} {:>10} {:>9} {:>6} {:>6}\n", set.name, set.labels, set.described, set.with_ddx,
+                   set.coded, set.icd11);
     }
 }
 

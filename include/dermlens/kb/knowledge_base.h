@@ -71,7 +71,9 @@ public:
     std::optional<std::string> find(std::string_view name, std::string_view label_set) const;
 
     // The condition a clinical code identifies: "2C30" or "ICD11:2C30" (ICD-11), "C43" or
-    // "ICD10:C43" (ICD-10); std::nullopt when no condition records it.
+    // "ICD10:C43" (ICD-10): the one recording it as exact, else the only one recording it;
+    // std::nullopt when no condition records it. A broader code that several conditions share
+    // and none records as exact throws Error(InvalidArgument) naming them.
     std::optional<std::string> find_code(std::string_view code) const;
 
     // Taxonomy.
@@ -109,6 +111,7 @@ private:
     void index_neighbours();
     void index_labels();
     void index_codes();
+    std::string code_owner(std::string_view key, const std::vector<std::string> & ids) const;  // codes.cpp
 
     const Condition & checked_parent(const Condition & child) const;
     std::string suggestions(const std::string & key) const;
@@ -119,6 +122,7 @@ private:
     void check_id_spelling(std::vector<Problem> & problems) const;
     void check_names(std::vector<Problem> & problems) const;
     void check_codes(std::vector<Problem> & problems) const;
+    bool is_ancestor_if_known(std::string_view ancestor, std::string_view id) const;
     void check_edges(std::vector<Problem> & problems) const;
     void check_described_neighbours(std::vector<Problem> & problems) const;
     void check_label_set(const LabelSet & set, std::vector<Problem> & problems) const;
@@ -131,7 +135,7 @@ private:
 
     std::map<std::string, std::vector<std::string>, std::less<>> children_;
     std::map<std::string, std::vector<std::string>, std::less<>> neighbours_;
-    std::map<std::string, std::vector<std::string>, std::less<>> codes_;  // "ICD11:2C30" -> ids recording it
+    std::map<std::string, std::vector<std::string>, std::less<>> codes_;  // "ICD11:2C30" -> ids, exact first
     NameIndex names_;                                        // ids, names, synonyms
     NameIndex labels_;                                       // every label set's labels
     std::map<std::string, NameIndex, std::less<>> set_labels_;  // one label set's labels
