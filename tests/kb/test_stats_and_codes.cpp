@@ -137,8 +137,8 @@ TEST(KbCodes, ShippedCodesAreWellFormedAndExactOnce) {
     const auto stats = dermlens::kb::compute_stats(shipped());
     for (const auto & set : stats.label_sets) {
         if (set.name == "ham10000" || set.name == "isic2019" || set.name == "pad-ufes-20" || set.name == "bcn20000") {
-            // akiec/AK+Bowen, bkl and "other" are umbrella classes without one ICD-11 category.
-            EXPECT_GE(set.icd11 + 2, set.labels) << set.name;
+            // Umbrella classes (HAM10000's akiec, bkl and vasc, ISIC's "other") have no one ICD-11 category.
+            EXPECT_GE(set.icd11 + 3, set.labels) << set.name;
         }
     }
 }
