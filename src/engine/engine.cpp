@@ -5,7 +5,7 @@
 #include "dermlens/engine.h"
 
 #include "common/data_dir.h"
-#include "common/hash.h"
+#include "common/file_hash_cache.h"
 #include "engine/attention_paths.h"
 #include "engine/details.h"
 #include "engine/generate.h"
@@ -209,7 +209,7 @@ struct Engine::Impl {
         } else {
             model::check_model_pair(params.model, params.mmproj);
         }
-        model = {params.model, sha256_file(params.model)};
+        model = {params.model, sha256_model_file(params.model)};
         if (!params.mmproj.empty()) {
             identity =
                 vision::encoder_identity(params.mmproj, probe ? probe->encoder.kind : vision::FeatureKind::EncoderMean);

@@ -1,6 +1,6 @@
 #include "vision/encoder_identity.h"
 
-#include "common/hash.h"
+#include "common/file_hash_cache.h"
 #include "model/encoder_tap.h"
 #include "model/gguf_check.h"
 
@@ -24,7 +24,7 @@ std::string encoder_preprocessing(const std::filesystem::path & mmproj) {
 EncoderIdentity encoder_identity(const std::filesystem::path & mmproj, FeatureKind kind) {
     EncoderIdentity identity;
     identity.preprocessing = encoder_preprocessing(mmproj);  // validates the file before hashing it
-    identity.mmproj_sha256 = sha256_file(mmproj);
+    identity.mmproj_sha256 = sha256_model_file(mmproj);
     identity.kind = kind;
     return identity;
 }

@@ -5,7 +5,7 @@
 // store, which `--flash-attn auto` / `--vision-flash-attn auto` then use (docs/pipeline.md).
 #include "commands.h"
 
-#include "common/hash.h"
+#include "common/file_hash_cache.h"
 #include "dermlens/error.h"
 #include "engine/attention_paths.h"
 #include "model/gguf_check.h"
@@ -75,8 +75,8 @@ int run(const BenchCpuOptions & options) {
     params.validate();
     const int threads = options.resolved_threads();
     const model::AttentionStore store = attention_store();
-    const AttentionProbe probes[] = {vision_attention_probe(params.mmproj, sha256_file(params.mmproj), threads),
-                                     text_attention_probe(params.model, sha256_file(params.model), params, threads)};
+    const AttentionProbe probes[] = {vision_attention_probe(params.mmproj, sha256_model_file(params.mmproj), threads),
+                                     text_attention_probe(params.model, sha256_model_file(params.model), params, threads)};
     nlohmann::ordered_json report = {{"cpu", probes[0].key.cpu}, {"threads", threads}, {"store", store.file().string()}};
     if (!options.json) {
         std::printf("CPU: %s\nthreads: %d\n", probes[0].key.cpu.c_str(), threads);

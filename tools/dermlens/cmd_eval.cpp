@@ -12,7 +12,7 @@
 #include "diagnose_flow.h"
 #include "progress.h"
 
-#include "common/hash.h"
+#include "common/file_hash_cache.h"
 #include "dermlens/error.h"
 #include "eval/eval_report.h"
 #include "eval/eval_runner.h"
@@ -163,7 +163,7 @@ int run_eval(const EvalOptions & options) {
         }
         return n;
     }();
-    const std::string model_sha256 = sha256_file(params.vlm.model_path);
+    const std::string model_sha256 = sha256_model_file(params.vlm.model_path);
     eval::RunStore store = open_store(out / "run.sqlite", options.resume,
                                       params.settings(model_sha256, session.encoder().mmproj_sha256));
     store.record_plan({shard, params.limit, planned_in_shard});
