@@ -13,9 +13,10 @@ set(LLAMA_BUILD_TOOLS    ON  CACHE BOOL "" FORCE) # targets are EXCLUDE_FROM_ALL
 set(LLAMA_BUILD_MTMD     ON  CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_TESTS    OFF CACHE BOOL "" FORCE)
 set(LLAMA_BUILD_EXAMPLES OFF CACHE BOOL "" FORCE)
-set(LLAMA_BUILD_SERVER   OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_SERVER   ON  CACHE BOOL "" FORCE) # llama-server, what bench/serve/ measures dermlens serve against
 set(LLAMA_BUILD_APP      OFF CACHE BOOL "" FORCE)
-set(LLAMA_BUILD_UI       OFF CACHE BOOL "" FORCE)
+set(LLAMA_BUILD_UI       OFF CACHE BOOL "" FORCE) # llama-server without its web UI: no npm build,
+set(LLAMA_USE_PREBUILT_UI OFF CACHE BOOL "" FORCE) # no download (the API is what is measured)
 set(LLAMA_OPENSSL        OFF CACHE BOOL "" FORCE)
 set(LLAMA_CURL           OFF CACHE BOOL "" FORCE)
 set(MTMD_VIDEO           OFF CACHE BOOL "" FORCE)

@@ -105,6 +105,8 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dermlens", required=True)
     parser.add_argument("--llama-server")
+    parser.add_argument("--llama-server-args", default="",
+                        help="further llama-server options, one string (e.g. \"-fa off\": its attention path)")
     parser.add_argument("-m", "--model", required=True)
     parser.add_argument("--mmproj", required=True)
     parser.add_argument("--images", required=True, help="folder of JPEG images (searched recursively)")
@@ -133,7 +135,7 @@ def main():
     if args.llama_server:
         llama, l_url = start([args.llama_server, "-m", args.model, "--mmproj", args.mmproj, "--port", str(args.port + 1),
                               "-np", str(max(levels)), "-t", str(args.threads), "-c", str(args.ctx * max(levels)),
-                              "--no-webui"], args.port + 1, log)
+                              "--no-webui"] + args.llama_server_args.split(), args.port + 1, log)
         servers.append(llama)
         clients.append(LlamaServerClient(l_url))
     try:
