@@ -110,7 +110,9 @@ def main():
     parser.add_argument("-m", "--model", required=True)
     parser.add_argument("--mmproj", required=True)
     parser.add_argument("--images", required=True, help="folder of JPEG images (searched recursively)")
-    parser.add_argument("--per-round", type=int, default=8, help="images per round and concurrency")
+    parser.add_argument("--per-round", type=int, default=8,
+                        help="images per round and concurrency; 0: as many as clients (one request each, "
+                             "for models where a request takes minutes)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", default="1,2,4")
     parser.add_argument("--threads", type=int, default=2)
@@ -120,9 +122,10 @@ def main():
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
     paths = sorted(pathlib.Path(args.images).rglob("*.jpg"))
-    needed = args.per_round * args.rounds * len(levels)
-    if len(paths) < args.per_round:
-        sys.exit(f"{args.images}: fewer than {args.per_round} JPEG images")
+    per_round = {level: args.per_round or level for level in levels}
+    needed = sum(per_round.values()) * args.rounds
+    if len(paths) < max(per_round.values()):
+        sys.exit(f"{args.images}: fewer than {max(per_round.values())} JPEG images")
     pictures = [path.read_bytes() for path in paths]
 
     log = open(args.log, "w")
@@ -148,13 +151,13 @@ def main():
         taken = 1
         for round_index in range(args.rounds):
             for level in levels:
-                fresh = [pictures[(taken + i) % len(pictures)] for i in range(args.per_round)]
-                taken += args.per_round
+                fresh = [pictures[(taken + i) % len(pictures)] for i in range(per_round[level])]
+                taken += per_round[level]
                 order = clients if round_index % 2 == 0 else list(reversed(clients))  # alternated
                 for client in order:
                     results[(client.name, "fresh", level)].append(images_per_minute(client, fresh, level))
                     results[(client.name, "repeat", level)].append(
-                        images_per_minute(client, [pictures[0]] * args.per_round, level))
+                        images_per_minute(client, [pictures[0]] * per_round[level], level))
         if needed > len(pictures):
             print(f"note: {len(pictures)} images for {needed} fresh requests: later rounds reuse images, "
                   "which dermlens's embedding cache then serves", file=sys.stderr)
