@@ -17,6 +17,7 @@ Builds nothing: llama-mtmd-cli is the binary the parity tests build from the pin
   bench/mtmd_pair.py --preset tiny --pairs 3
   bench/mtmd_pair.py --preset gemma3-4b --type q4_k_m --mmproj-type q8_0 --pairs 3 --out pair.json
   bench/mtmd_pair.py --model m.gguf --mmproj p.gguf -- --vision-flash-attn off   (extra diagnose options)
+  bench/mtmd_pair.py --preset gemma3-4b ... --mtmd-args "-fa off"                 (extra mtmd-cli options)
 """
 import argparse
 import json
@@ -56,6 +57,8 @@ def parse_args():
     parser.add_argument("--ctx", type=int, default=4096, help="context size of both (default: %(default)s)")
     parser.add_argument("--batch", type=int, default=512, help="logical batch of both (default: %(default)s)")
     parser.add_argument("--out", help="also write every run, the medians and the ratios to this JSON file")
+    parser.add_argument("--mtmd-args", default="",
+                        help="further llama-mtmd-cli options, one string (e.g. \"-fa off\": its attention path)")
     parser.add_argument("extra", nargs="*", help="further diagnose options, after --")
     return parser.parse_args()
 
@@ -93,7 +96,7 @@ def run_dermlens(args, model, mmproj, image):
 def run_mtmd(args, model, mmproj, image):
     command = [args.mtmd_cli, "-m", str(model), "--mmproj", str(mmproj), "--image", image, "-p", mtmd_prompt(),
                "-n", "1", "--temp", "0", "--seed", "0", "-t", str(args.threads), "-c", str(args.ctx),
-               "-b", str(args.batch), "-v"]  # -v: llama.cpp's timings are logged only at full verbosity
+               "-b", str(args.batch), "-v"] + args.mtmd_args.split()  # -v: timings are logged only at full verbosity
     _, err, wall_ms, rss = timed(command)
     encode = re.search(r"(?:mtmd batch encoding done|slice encoded) in (\d+) ms", err)
     prompt = re.search(r"prompt eval time =\s*([\d.]+) ms /\s*(\d+) tokens", err)
