@@ -343,7 +343,7 @@ TEST(ServeApi, ParallelRequestsDecodeAtOnce) {
     ServeProcess server({"--parallel", "2", "--queue", "2"});
     EXPECT_EQ(json_of(server.client().Get("/v1/info"))["limits"]["parallel"], 2);
     const auto long_generation = [&](const std::string & question) {
-        const json chat = {{"messages", {{{"role", "user"}, {"content", question}}}}, {"max_tokens", 3000}};
+        const json chat = {{"messages", {{{"role", "user"}, {"content", question}}}}, {"max_tokens", 1200}};
         return server.client().Post("/v1/chat/completions", chat.dump(), "application/json");
     };
     auto first = std::async(std::launch::async, long_generation, "Describe a melanoma.");
