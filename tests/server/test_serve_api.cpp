@@ -343,13 +343,14 @@ TEST(ServeApi, ParallelRequestsDecodeAtOnce) {
     ServeProcess server({"--parallel", "2", "--queue", "2"});
     EXPECT_EQ(json_of(server.client().Get("/v1/info"))["limits"]["parallel"], 2);
     const auto long_generation = [&](const std::string & question) {
-        const json chat = {{"messages", {{{"role", "user"}, {"content", question}}}}, {"max_tokens", 1200}};
+        const json chat = {{"messages", {{{"role", "user"}, {"content", question}}}}, {"max_tokens", 600}};
         return server.client().Post("/v1/chat/completions", chat.dump(), "application/json");
     };
     auto first = std::async(std::launch::async, long_generation, "Describe a melanoma.");
     auto second = std::async(std::launch::async, long_generation, "Describe a nevus.");
     std::string metrics;
-    for (int i = 0; i < 600 && metrics.find("dermlens_sessions_busy 2") == std::string::npos; ++i) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (metrics.find("dermlens_sessions_busy 2") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
         metrics = server.client().Get("/metrics")->body;
     }
     EXPECT_NE(metrics.find("dermlens_sessions_busy 2"), std::string::npos) << metrics;
