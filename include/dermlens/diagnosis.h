@@ -72,7 +72,7 @@ struct ImageInfo {
     std::string sha256;  // of its bytes: the embedding cache's key
     int width = 0;       // as decoded, orientation applied, before the encoder's own resizing (0: not decoded)
     int height = 0;
-    bool from_cache = false;  // the encoding came from the embedding cache (the encoder did not run)
+    bool from_cache = false;  // the encoding came from the embedding cache or a concurrent call (this call did not encode it)
 };
 
 // One of paper 000's attention maps over the image tokens: m_label (the steps that chose the

@@ -34,8 +34,11 @@
 // as whisper.cpp keeps its context and full parameters apart. Every method throws
 // dermlens::Error; a message about a parameter names it (Error::field()).
 //
-// Threads: an Engine is internally serialised — calls from several threads are safe and run
-// one after another on the one loaded model. Run several Engines for parallel inference.
+// Threads: calls from several threads are safe. The model is loaded once; EngineParams::parallel
+// decoding sessions (each a llama.cpp context with its own KV cache on the shared weights) let
+// that many diagnose() / generate() calls run at the same time, a further call waiting for a
+// free session. The vision encoder is shared and encodes one image at a time, and concurrent
+// calls for the same image bytes share one encoding.
 #pragma once
 
 #include "dermlens/diagnosis.h"
@@ -75,7 +78,11 @@ struct EngineParams {
     // Prompts, grammars and the knowledge base; empty: $DERMLENS_DATA_DIR, else the installed
     // share/dermlens, else the source tree's data/.
     std::filesystem::path data_dir;
-    int threads = 0;  // CPU threads; 0: every core
+    int threads = 0;  // CPU threads in all; 0: every core. Each session computes with threads / parallel (at least 1)
+    // Decoding sessions: calls that run at the same time. Each costs one more KV cache of
+    // context_size tokens (docs/server.md: about 0.5 GiB for Gemma-3-4B at 4096); the weights,
+    // the vision encoder and the embedding cache are shared.
+    int parallel = 1;
     int context_size = 4096;  // tokens, image tokens included
     int batch_size = 512;     // logical batch for prompt processing
     // Flash attention in the text model and the vision encoder. auto: the faster path on this
@@ -91,7 +98,7 @@ struct EngineParams {
     LogCallback log;
 
     // Throws Error(InvalidArgument) naming the field: empty model or mmproj, threads below 0,
-    // a context or batch size below 1, capture_attention with flash_attention On.
+    // parallel, a context or batch size below 1, capture_attention with flash_attention On.
     void validate() const;
 };
 
@@ -99,8 +106,9 @@ struct EngineParams {
 // re-ranking begins), "generate" before each generated token (description or free answer),
 // `step` tokens generated of at most `total` (0 and 0 for the other stages).
 using ProgressCallback = std::function<void(std::string_view stage, int step, int total)>;
-// Asked before the encoder runs and before every decoded token: true stops the call, which
-// then throws Error(Cancelled); the Engine stays usable.
+// Asked before the encoder runs, while waiting for another call's encoding of the same image,
+// and before every decoded token: true stops the call, which then throws Error(Cancelled); the
+// Engine stays usable.
 using ShouldStopCallback = std::function<bool()>;
 
 // Paper 000's attention maps (eq. 2-4) of a diagnosis; the Engine must capture attention.
@@ -221,7 +229,10 @@ struct EngineInfo {
     std::optional<ProbeInfo> probe;
     std::filesystem::path embedding_cache;  // empty: none
     std::filesystem::path data_dir;
-    int threads = 0;
+    int threads = 0;              // in all
+    int parallel = 1;             // decoding sessions
+    int threads_per_session = 0;
+    std::size_t busy_sessions = 0;  // sessions running a call now
     int context_size = 0;
     int batch_size = 0;
     FlashAttention flash_attention = FlashAttention::Auto;
@@ -233,7 +244,7 @@ struct EngineInfo {
     std::string vision_flash_attention_why;
     bool capture_attention = false;
     std::size_t encoder_runs = 0;  // images the vision encoder ran on
-    std::size_t cache_hits = 0;    // encodings read from the embedding cache
+    std::size_t cache_hits = 0;    // encodings read from the embedding cache or shared with a concurrent call
     std::vector<std::string> warnings;  // e.g. a probe fusion weight tuned with another model
 };
 

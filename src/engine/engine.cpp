@@ -11,6 +11,8 @@
 #include "engine/generate.h"
 #include "engine/internals.h"
 #include "engine/request.h"
+#include "engine/session_pool.h"
+#include "engine/shared_encodes.h"
 #include "grounding/lesion_mask.h"
 #include "image/image.h"
 #include "model/gguf_check.h"
@@ -22,6 +24,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <charconv>
 #include <mutex>
 #include <thread>
@@ -47,11 +50,17 @@ int resolved_threads(int threads) {
     return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
+// Each session computes with its share of the threads, encoding or decoding: a call holds its
+// session throughout, so `parallel` calls at once use `threads` between them.
+int threads_per_session(const EngineParams & params) {
+    return std::max(1, resolved_threads(params.threads) / params.parallel);
+}
+
 model::VlmParams vlm_params(const EngineParams & params) {
     model::VlmParams out;
     out.model_path = params.model;
     out.mmproj_path = params.mmproj;
-    out.threads = resolved_threads(params.threads);
+    out.threads = threads_per_session(params);
     out.context_size = params.context_size;
     out.batch_size = params.batch_size;
     out.text_flash_attention = params.flash_attention;
@@ -138,6 +147,9 @@ void EngineParams::validate() const {
     if (threads < 0) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("threads {}: must be 0 (every core) or more", threads), "threads");
     }
+    if (parallel < 1) {
+        throw Error(ErrorKind::InvalidArgument, fmt::format("parallel {}: must be 1 or more", parallel), "parallel");
+    }
     if (context_size < 1) {
         throw Error(ErrorKind::InvalidArgument, fmt::format("context_size {}: must be 1 or more", context_size),
                     "context_size");
@@ -179,14 +191,15 @@ struct Engine::Impl {
     kb::KnowledgeBase kb;
     std::optional<probe::Probe> probe;
     std::unique_ptr<vision::EmbeddingCache> cache;
-    std::unique_ptr<model::Vlm> vlm;
+    std::unique_ptr<engine::SessionPool> sessions;
+    engine::SharedEncodes encodes;  // concurrent calls for one image share its encoding
+    std::mutex cache_access;        // the embedding cache's SQLite connection, one call at a time
     vision::EncoderIdentity identity;
     FileInfo model;
     FileInfo mmproj;
     AttentionPaths attention;  // the paths that run: `auto` resolved by measurement
-    std::size_t cache_hits = 0;
+    std::atomic<std::size_t> cache_hits{0};
     std::vector<std::string> warnings;
-    std::mutex calls;
 
     // Everything that can be checked without the model is checked first: loading a real model takes seconds.
     explicit Impl(EngineParams p) : params(std::move(p)) {
@@ -218,7 +231,7 @@ struct Engine::Impl {
         attention = resolve_attention_paths(params, model_params.threads, model.sha256, mmproj.sha256);
         model_params.text_flash_attention = attention.text.ran;
         model_params.vision_flash_attention = attention.vision.ran;
-        vlm = std::make_unique<model::Vlm>(model_params);
+        sessions = std::make_unique<engine::SessionPool>(model_params, params.parallel);
         if (probe && probe->fusion && probe->fusion->model_sha256 != model.sha256) {
             warnings.push_back(fmt::format("the probe's fusion weight was tuned with another model (sha256 {})",
                                            probe->fusion->model_sha256));
@@ -239,7 +252,7 @@ struct Engine::Impl {
     }
 
     void require_vision() const {
-        if (!vlm->has_vision()) {
+        if (!sessions->first().has_vision()) {
             throw Error(ErrorKind::InvalidArgument,
                         "mmproj: this Engine was loaded without a vision projector, so it reads no images", "mmproj");
         }
@@ -247,30 +260,40 @@ struct Engine::Impl {
 
     EncodedImage encode(const Image & image, const ShouldStopCallback & should_stop) {
         require_vision();
-        EncodedImage out;
-        out.image = {image.name(), image.sha256(), 0, 0, false};
         auto data = std::make_shared<EncodedImage::Data>();
         data->source = image;
-        std::optional<model::ImageEncoding> cached = cache ? cache->get(image.sha256(), identity) : std::nullopt;
-        if (cached) {
+        bool from_cache = false;
+        bool joined = false;
+        data->encoding = encodes.get(
+            image.sha256(), [&] { return encoding_of(image, should_stop, from_cache); }, should_stop, joined);
+        if (from_cache || joined) {
             ++cache_hits;
-            cached->encode_ms = 0;  // nothing was encoded for this call
-            out.image.from_cache = true;
-            data->encoding = std::move(*cached);
-            out.image.width = data->encoding.image_width;
-            out.image.height = data->encoding.image_height;
-        } else {
-            const auto rgb = image.rgb();  // decodes: refusals name the image
-            check_not_stopped(should_stop, "encoding the image");
-            data->encoding = vlm->encode({image.width(), image.height(), rgb.data()});
-            out.image.width = image.width();
-            out.image.height = image.height();
-            if (cache) {
-                cache->put(image.sha256(), identity, data->encoding);
-            }
+            data->encoding.encode_ms = 0;  // nothing was encoded for this call
         }
+        EncodedImage out;
+        out.image = {image.name(), image.sha256(), data->encoding.image_width, data->encoding.image_height,
+                     from_cache || joined};
         out.data = std::move(data);
         return out;
+    }
+
+    // The embedding cache's encoding of `image`, else the encoder's (then stored in the cache).
+    model::ImageEncoding encoding_of(const Image & image, const ShouldStopCallback & should_stop, bool & from_cache) {
+        if (cache) {
+            const std::lock_guard lock(cache_access);
+            if (std::optional<model::ImageEncoding> cached = cache->get(image.sha256(), identity)) {
+                from_cache = true;
+                return std::move(*cached);
+            }
+        }
+        const auto rgb = image.rgb();  // decodes: refusals name the image
+        check_not_stopped(should_stop, "encoding the image");
+        model::ImageEncoding encoding = sessions->first().encode({image.width(), image.height(), rgb.data()});
+        if (cache) {
+            const std::lock_guard lock(cache_access);
+            cache->put(image.sha256(), identity, encoding);
+        }
+        return encoding;
     }
 
     std::vector<std::string> labels_of(const DiagnoseRequest & request) const {
@@ -345,20 +368,22 @@ struct Engine::Impl {
 
     // The re-ranker of `request`: built before anything runs, so that a label the knowledge
     // base does not know or a probe of another encoder costs no encoding.
-    std::unique_ptr<pipeline::Reranker> reranker(const DiagnoseRequest & request, const pipeline::RerankParams & p) {
-        return std::make_unique<pipeline::Reranker>(*vlm, kb, p, labels_of(request),
+    std::unique_ptr<pipeline::Reranker> reranker(model::Vlm & vlm, const DiagnoseRequest & request,
+                                                 const pipeline::RerankParams & p) const {
+        return std::make_unique<pipeline::Reranker>(vlm, kb, p, labels_of(request),
                                                     probe ? probe->label_set : request.label_set,
                                                     probe ? &*probe : nullptr, &identity);
     }
 
-    Diagnosis diagnose(const EncodedImage & encoded, const DiagnoseRequest & request, const pipeline::RerankParams & p,
-                       pipeline::Reranker & reranker, const std::optional<grounding::LesionMask> & mask) {
+    Diagnosis diagnose(model::Vlm & vlm, const EncodedImage & encoded, const DiagnoseRequest & request,
+                       const pipeline::RerankParams & p, pipeline::Reranker & reranker,
+                       const std::optional<grounding::LesionMask> & mask) {
         if (request.progress) {
             request.progress("decide", 0, 0);
         }
         auto details = std::make_shared<Diagnosis::Details>();
         {
-            const CallHooks hooks(*vlm, request.progress, request.should_stop);
+            const CallHooks hooks(vlm, request.progress, request.should_stop);
             details->result = reranker.diagnose(encoded.data->encoding, request.context, image_seed(encoded.image.sha256));
         }
         const pipeline::RerankResult & result = details->result;
@@ -395,12 +420,12 @@ struct Engine::Impl {
         return out;
     }
 
-    GeneratedText generate(const GenerateRequest & request) {
+    GeneratedText generate(model::Vlm & vlm, const GenerateRequest & request) {
         request.validate();
         if (!request.image) {
-            const CallHooks hooks(*vlm, request.progress, request.should_stop);
+            const CallHooks hooks(vlm, request.progress, request.should_stop);
             return engine::generated_text(
-                vlm->generate_text(engine::chat_prompt(request, ""), engine::decode_params(request)), 0);
+                vlm.generate_text(engine::chat_prompt(request, ""), engine::decode_params(request)), 0);
         }
         if (request.progress) {
             request.progress("encode", 0, 0);
@@ -409,8 +434,8 @@ struct Engine::Impl {
         const model::ImageEncoding & encoding = encoded.data->encoding;
         model::Generation generation;
         {
-            const CallHooks hooks(*vlm, request.progress, request.should_stop);
-            generation = vlm->generate(encoding, engine::chat_prompt(request, model::Vlm::image_marker()),
+            const CallHooks hooks(vlm, request.progress, request.should_stop);
+            generation = vlm.generate(encoding, engine::chat_prompt(request, model::Vlm::image_marker()),
                                        engine::decode_params(request));
         }
         GeneratedText out = engine::generated_text(generation, encoding.n_tokens);
@@ -426,43 +451,44 @@ Engine::Engine(EngineParams params) : impl_(std::make_unique<Impl>(std::move(par
 Engine::~Engine() = default;
 
 EncodedImage Engine::encode(const Image & image, const ShouldStopCallback & should_stop) {
-    const std::lock_guard lock(impl_->calls);
     return impl_->encode(image, should_stop);
 }
 
+// A diagnosis holds a session from its checks to its report; the checks come first, so that a
+// bad request costs no encoding.
 Diagnosis Engine::diagnose(const Image & image, const DiagnoseRequest & request) {
-    const std::lock_guard lock(impl_->calls);
+    const engine::SessionPool::Lease session = impl_->sessions->borrow();
     const pipeline::RerankParams p = impl_->checked(request);
-    const auto reranker = impl_->reranker(request, p);
+    const auto reranker = impl_->reranker(session.vlm(), request, p);
     const std::optional<grounding::LesionMask> mask = p.attention ? impl_->lesion_mask(image, request) : std::nullopt;
     if (request.progress) {
         request.progress("encode", 0, 0);
     }
     const EncodedImage encoded = impl_->encode(image, request.should_stop);
-    return impl_->diagnose(encoded, request, p, *reranker, mask);
+    return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
 }
 
 Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest & request) {
-    const std::lock_guard lock(impl_->calls);
+    const engine::SessionPool::Lease session = impl_->sessions->borrow();
     const pipeline::RerankParams p = impl_->checked(request);
-    const auto reranker = impl_->reranker(request, p);
+    const auto reranker = impl_->reranker(session.vlm(), request, p);
     const std::optional<grounding::LesionMask> mask =
         p.attention && encoded.data->source ? impl_->lesion_mask(*encoded.data->source, request) : std::nullopt;
-    return impl_->diagnose(encoded, request, p, *reranker, mask);
+    return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
 }
 
 GeneratedText Engine::generate(const GenerateRequest & request) {
-    const std::lock_guard lock(impl_->calls);
-    return impl_->generate(request);
+    const engine::SessionPool::Lease session = impl_->sessions->borrow();
+    return impl_->generate(session.vlm(), request);
 }
 
 bool Engine::has_vision() const noexcept {
-    return impl_->vlm->has_vision();
+    return impl_->sessions->first().has_vision();
 }
 
+// The reranker is built for its checks and never run, so no session is borrowed.
 void Engine::check(const DiagnoseRequest & request) const {
-    const std::lock_guard lock(impl_->calls);
-    impl_->reranker(request, impl_->checked(request));
+    impl_->reranker(impl_->sessions->first(), request, impl_->checked(request));
 }
 
 const kb::KnowledgeBase & Engine::kb() const noexcept {
@@ -470,7 +496,6 @@ const kb::KnowledgeBase & Engine::kb() const noexcept {
 }
 
 EngineInfo Engine::info() const {
-    const std::lock_guard lock(impl_->calls);
     const Impl & s = *impl_;
     EngineInfo out;
     out.model = s.model;
@@ -483,6 +508,9 @@ EngineInfo Engine::info() const {
     out.embedding_cache = s.cache ? s.cache->path() : fs::path();
     out.data_dir = data_dir();
     out.threads = resolved_threads(s.params.threads);
+    out.parallel = s.params.parallel;
+    out.threads_per_session = threads_per_session(s.params);
+    out.busy_sessions = s.sessions->busy();
     out.context_size = s.params.context_size;
     out.batch_size = s.params.batch_size;
     out.flash_attention = s.params.flash_attention;
@@ -492,14 +520,14 @@ EngineInfo Engine::info() const {
     out.flash_attention_why = s.attention.text.why;
     out.vision_flash_attention_why = s.attention.vision.why;
     out.capture_attention = s.params.capture_attention;
-    out.encoder_runs = s.vlm->encoder_runs();
+    out.encoder_runs = s.sessions->first().encoder_runs();
     out.cache_hits = s.cache_hits;
     out.warnings = s.warnings;
     return out;
 }
 
 model::Vlm & EngineInternals::vlm(Engine & engine) {
-    return *engine.impl_->vlm;
+    return engine.impl_->sessions->first();
 }
 
 const model::ImageEncoding & EngineInternals::encoding(const EncodedImage & encoded) {

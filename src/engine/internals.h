@@ -8,6 +8,8 @@
 namespace dermlens {
 
 struct EngineInternals {
+    // The first decoding session: for callers that run nothing else on the Engine meanwhile
+    // (the evaluation scores one item at a time).
     static model::Vlm & vlm(Engine & engine);
     static const model::ImageEncoding & encoding(const EncodedImage & encoded);
 };

@@ -16,6 +16,7 @@
 #include <fmt/format.h>
 
 #include <algorithm>
+#include <atomic>
 #include <chrono>
 #include <cmath>
 #include <cstdio>
@@ -393,22 +394,22 @@ void VlmParams::validate() const {
     }
 }
 
-struct Vlm::Impl {
+// What every session of one loaded model shares (Vlm::another_session): the weights, the
+// vision encoder, the chat template. llama.cpp allows several contexts on one llama_model (its
+// tensors are only read); libmtmd keeps the last image's output in its context, so encodes
+// take `encoder` in turn, while tokenizing and feeding stored embeddings only read it.
+struct LoadedVlm {
     VlmParams params;
     ModelPtr model;
-    ContextPtr context;
-    MtmdPtr vision;
+    MtmdPtr vision;  // after `model`, so freed before it
     std::string chat_template;
     const llama_vocab * vocab = nullptr;
     ProjectorInfo projector;
+    std::mutex encoder;  // one encode at a time: the output and `capture` belong to the mtmd context
     TapCapture capture;
-    std::unique_ptr<AttentionCapture> attention;  // with VlmParams::capture_attention
-    AttentionObserver * attention_observer = nullptr;
-    Vlm::KeepGoing keep_going;
-    KvPrefix cached;  // what the KV cache holds
-    std::size_t encoder_runs = 0;
+    std::atomic<std::size_t> encoder_runs{0};
 
-    explicit Impl(VlmParams p)
+    explicit LoadedVlm(VlmParams p)
         : params(validated(std::move(p))),
           projector(checked_files(params)),
           capture(params.mmproj_path.empty() ? EncoderTap{} : model::encoder_tap(projector, params.mmproj_path)) {
@@ -460,7 +461,11 @@ struct Vlm::Impl {
         }
         chat_template = tmpl;
         vocab = llama_model_get_vocab(model.get());
+    }
 
+    // A context of its own (KV cache, compute buffers) on the shared model; `attention` (with
+    // capture_attention) observes its graph.
+    ContextPtr new_context(AttentionCapture * attention) const {
         llama_context_params cparams = llama_context_default_params();
         cparams.n_ctx = static_cast<std::uint32_t>(params.context_size);
         cparams.n_batch = static_cast<std::uint32_t>(params.batch_size);
@@ -470,16 +475,16 @@ struct Vlm::Impl {
         // Sliding-window layers (Gemma 3) otherwise drop cells a rolled-back prefix still needs,
         // and reuse cells out of prompt order.
         cparams.swa_full = params.reuse_prefix || params.capture_attention;
-        if (params.capture_attention) {
-            attention = std::make_unique<AttentionCapture>(llama_model_n_layer(model.get()));
+        if (attention != nullptr) {
             cparams.flash_attn_type = LLAMA_FLASH_ATTN_TYPE_DISABLED;
             cparams.cb_eval = AttentionCapture::observe;
-            cparams.cb_eval_user_data = attention.get();
+            cparams.cb_eval_user_data = attention;
         }
-        context.reset(llama_init_from_model(model.get(), cparams));
+        ContextPtr context(llama_init_from_model(model.get(), cparams));
         if (!context) {
             fail_model(params.model_path, "model", "llama.cpp could not create a context for it");
         }
+        return context;
     }
 
     void load_vision() {
@@ -659,19 +664,6 @@ struct Vlm::Impl {
         return tokens;
     }
 
-    // A text prompt is one chunk, evaluated whole (kv_prefix.h): nothing of the cache is kept.
-    void evaluate_text(const std::vector<llama_token> & tokens, double & prefill_ms) {
-        const auto start = Clock::now();
-        try {
-            forget_cache();
-            prefill_text(tokens.data(), tokens.size(), /*logits_at_end=*/true);
-        } catch (...) {
-            forget_cache();
-            throw;
-        }
-        prefill_ms = ms_since(start);
-    }
-
     static ChatPrompt question_prompt(const std::string & question) {
         return {{{ChatTurn::Role::User, user_message(question)}}, ""};
     }
@@ -688,6 +680,7 @@ struct Vlm::Impl {
         ImageEncoding out;
         out.image_width = image.width;
         out.image_height = image.height;
+        const std::lock_guard one_at_a_time(encoder);
         const auto preprocess_start = Clock::now();
         const BitmapPtr bitmap(mtmd_bitmap_init(static_cast<std::uint32_t>(image.width),
                                                 static_cast<std::uint32_t>(image.height), image.rgb));
@@ -741,6 +734,70 @@ struct Vlm::Impl {
                         fmt::format("image encoding holds {} values, not {} tokens x {}", encoding.embeddings.size(),
                                     encoding.n_tokens, encoding.n_embd));
         }
+    }
+
+    std::string piece(llama_token token) const {
+        char small[64];
+        int n = llama_token_to_piece(vocab, token, small, sizeof small, 0, /*special=*/true);
+        if (n >= 0) {
+            return std::string(small, static_cast<std::size_t>(n));
+        }
+        std::string large(static_cast<std::size_t>(-n), '\0');
+        n = llama_token_to_piece(vocab, token, large.data(), static_cast<std::int32_t>(large.size()), 0, true);
+        large.resize(static_cast<std::size_t>(std::max(n, 0)));
+        return large;
+    }
+
+    static std::string user_message(const std::string & question) {
+        return std::string(mtmd_default_marker()) + "\n" + question;
+    }
+
+    ImageLayout image_layout(const ImageEncoding & encoding) const {
+        require_vision();
+        check_encoding(encoding);
+        const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(encoding.image_width),
+                                                     static_cast<std::uint32_t>(encoding.image_height), nullptr));
+        const auto chunks = tokenize(placeholder.get(), mtmd_default_marker(), /*add_special=*/false);
+        const mtmd_image_tokens * tokens = mtmd_input_chunk_get_tokens_image(image_chunk(chunks.get()));
+        const auto n_tokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(tokens));
+        // M-RoPE gives the last token its grid column and row; sequential positions give no grid.
+        const mtmd_decoder_pos last = mtmd_image_tokens_get_decoder_pos(tokens, 0, static_cast<std::size_t>(n_tokens - 1));
+        const bool grid = n_tokens > 1 && last.t != static_cast<std::uint32_t>(n_tokens - 1);
+        return model::image_layout(projector, encoding.image_width, encoding.image_height, n_tokens,
+                                   grid ? static_cast<int>(last.x) + 1 : n_tokens, grid ? static_cast<int>(last.y) + 1 : 1);
+    }
+};
+
+// One session: a context on the loaded model, with what its KV cache holds and the call's hooks.
+struct Vlm::Impl {
+    std::shared_ptr<LoadedVlm> loaded;
+    const VlmParams & params;
+    const llama_vocab * vocab;
+    std::unique_ptr<AttentionCapture> attention;  // with VlmParams::capture_attention; outlives `context`
+    ContextPtr context;
+    AttentionObserver * attention_observer = nullptr;
+    Vlm::KeepGoing keep_going;
+    KvPrefix cached;  // what the KV cache holds
+
+    explicit Impl(std::shared_ptr<LoadedVlm> shared)
+        : loaded(std::move(shared)), params(loaded->params), vocab(loaded->vocab) {
+        if (params.capture_attention) {
+            attention = std::make_unique<AttentionCapture>(llama_model_n_layer(loaded->model.get()));
+        }
+        context = loaded->new_context(attention.get());
+    }
+
+    // A text prompt is one chunk, evaluated whole (kv_prefix.h): nothing of the cache is kept.
+    void evaluate_text(const std::vector<llama_token> & tokens, double & prefill_ms) {
+        const auto start = Clock::now();
+        try {
+            forget_cache();
+            prefill_text(tokens.data(), tokens.size(), /*logits_at_end=*/true);
+        } catch (...) {
+            forget_cache();
+            throw;
+        }
+        prefill_ms = ms_since(start);
     }
 
     // Evaluates the prompt, keeping the prefix it shares with what the KV cache holds: text
@@ -858,23 +915,11 @@ struct Vlm::Impl {
         llama_pos new_n_past = n_past;
         // llama_decode only reads batch.embd; the helper's signature is not const-correct.
         float * embd = const_cast<float *>(encoding.embeddings.data());
-        if (mtmd_helper_decode_image_chunk(vision.get(), context.get(), chunk, embd, n_past, 0, params.batch_size,
+        if (mtmd_helper_decode_image_chunk(loaded->vision.get(), context.get(), chunk, embd, n_past, 0, params.batch_size,
                                            &new_n_past, nullptr, nullptr) != 0) {
             throw Error(ErrorKind::Runtime, "llama_decode failed on the image embeddings");
         }
         cached.append(PromptItem::image(image_key, needed, new_n_past - n_past));
-    }
-
-    std::string piece(llama_token token) const {
-        char small[64];
-        int n = llama_token_to_piece(vocab, token, small, sizeof small, 0, /*special=*/true);
-        if (n >= 0) {
-            return std::string(small, static_cast<std::size_t>(n));
-        }
-        std::string large(static_cast<std::size_t>(-n), '\0');
-        n = llama_token_to_piece(vocab, token, large.data(), static_cast<std::int32_t>(large.size()), 0, true);
-        large.resize(static_cast<std::size_t>(std::max(n, 0)));
-        return large;
     }
 
     // Generated tokens enter the KV cache too, so a follow-up turn reuses them.
@@ -894,7 +939,7 @@ struct Vlm::Impl {
             }
             out.tokens.push_back(token);
             out.text_offsets.push_back(out.text.size());
-            out.text += piece(token);
+            out.text += loaded->piece(token);
             if (static_cast<int>(out.tokens.size()) == params_of_call.max_tokens) {
                 break;  // no need to evaluate a token nobody will sample after
             }
@@ -915,7 +960,7 @@ struct Vlm::Impl {
         decode_params.validate();
         const auto start = Clock::now();
         Generation out;
-        const std::vector<llama_token> tokens = text_prompt_tokens(prompt, decode_params.max_tokens);
+        const std::vector<llama_token> tokens = loaded->text_prompt_tokens(prompt, decode_params.max_tokens);
         out.prompt_tokens = static_cast<int>(tokens.size());
         evaluate_text(tokens, out.timings.prefill_ms);
         decode(decode_params, out);
@@ -924,12 +969,12 @@ struct Vlm::Impl {
     }
 
     Generation generate(const ImageEncoding & encoding, const ChatPrompt & prompt, const DecodeParams & decode_params) {
-        require_vision();
+        loaded->require_vision();
         decode_params.validate();
-        check_encoding(encoding);
+        loaded->check_encoding(encoding);
         const auto start = Clock::now();
         Generation out;
-        const auto chunks = prompt_chunks(encoding.image_width, encoding.image_height, prompt, decode_params.max_tokens,
+        const auto chunks = loaded->prompt_chunks(encoding.image_width, encoding.image_height, prompt, decode_params.max_tokens,
                                           out.prompt_tokens, out.image_tokens);
         evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
         decode(decode_params, out);
@@ -939,14 +984,14 @@ struct Vlm::Impl {
 
     // The context is checked before the encoder runs, so a prompt that cannot fit costs no encode.
     Generation generate(const ImageView & image, const std::string & question) {
-        require_vision();
-        check_image(image);
+        loaded->require_vision();
+        LoadedVlm::check_image(image);
         const auto start = Clock::now();
         Generation out;
-        const ChatPrompt prompt = question_prompt(question);
-        const auto chunks = prompt_chunks(image.width, image.height, prompt, params.max_tokens, out.prompt_tokens,
+        const ChatPrompt prompt = LoadedVlm::question_prompt(question);
+        const auto chunks = loaded->prompt_chunks(image.width, image.height, prompt, params.max_tokens, out.prompt_tokens,
                                           out.image_tokens);
-        const ImageEncoding encoding = encode(image);
+        const ImageEncoding encoding = loaded->encode(image);
         out.timings.image_encode_ms = encoding.encode_ms;
         evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
         decode(DecodeParams{params.max_tokens, "", 0, 0}, out);
@@ -956,13 +1001,13 @@ struct Vlm::Impl {
 
     NextTokenScores score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
                                      const std::vector<std::string> & continuations) {
-        require_vision();
-        check_encoding(encoding);
+        loaded->require_vision();
+        loaded->check_encoding(encoding);
         const auto start = Clock::now();
-        const std::vector<llama_token> tokens = continuation_tokens(prompt.answer_lead, continuations);
+        const std::vector<llama_token> tokens = loaded->continuation_tokens(prompt.answer_lead, continuations);
         NextTokenScores out;
         int image_tokens = 0;
-        const auto chunks = prompt_chunks(encoding.image_width, encoding.image_height, prompt, 0, out.prompt_tokens,
+        const auto chunks = loaded->prompt_chunks(encoding.image_width, encoding.image_height, prompt, 0, out.prompt_tokens,
                                           image_tokens);
         evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
         const float * logits = llama_get_logits_ith(context.get(), -1);
@@ -981,25 +1026,6 @@ struct Vlm::Impl {
         return out;
     }
 
-    static std::string user_message(const std::string & question) {
-        return std::string(mtmd_default_marker()) + "\n" + question;
-    }
-
-    ImageLayout image_layout(const ImageEncoding & encoding) const {
-        require_vision();
-        check_encoding(encoding);
-        const BitmapPtr placeholder(mtmd_bitmap_init(static_cast<std::uint32_t>(encoding.image_width),
-                                                     static_cast<std::uint32_t>(encoding.image_height), nullptr));
-        const auto chunks = tokenize(placeholder.get(), mtmd_default_marker(), /*add_special=*/false);
-        const mtmd_image_tokens * tokens = mtmd_input_chunk_get_tokens_image(image_chunk(chunks.get()));
-        const auto n_tokens = static_cast<int>(mtmd_image_tokens_get_n_tokens(tokens));
-        // M-RoPE gives the last token its grid column and row; sequential positions give no grid.
-        const mtmd_decoder_pos last = mtmd_image_tokens_get_decoder_pos(tokens, 0, static_cast<std::size_t>(n_tokens - 1));
-        const bool grid = n_tokens > 1 && last.t != static_cast<std::uint32_t>(n_tokens - 1);
-        return model::image_layout(projector, encoding.image_width, encoding.image_height, n_tokens,
-                                   grid ? static_cast<int>(last.x) + 1 : n_tokens, grid ? static_cast<int>(last.y) + 1 : 1);
-    }
-
     void set_attention_observer(AttentionObserver * observer) {
         if (observer != nullptr && !attention) {
             throw Error(ErrorKind::InvalidArgument, "this model was loaded without attention capture "
@@ -1009,23 +1035,28 @@ struct Vlm::Impl {
     }
 };
 
-Vlm::Vlm(VlmParams params) : impl_(std::make_unique<Impl>(std::move(params))) {}
+Vlm::Vlm(VlmParams params) : impl_(std::make_unique<Impl>(std::make_shared<LoadedVlm>(std::move(params)))) {}
+Vlm::Vlm(std::unique_ptr<Impl> impl) : impl_(std::move(impl)) {}
 Vlm::~Vlm() = default;
 
+std::unique_ptr<Vlm> Vlm::another_session() const {
+    return std::unique_ptr<Vlm>(new Vlm(std::make_unique<Impl>(impl_->loaded)));
+}
+
 std::string Vlm::user_message(const std::string & question) {
-    return Impl::user_message(question);
+    return LoadedVlm::user_message(question);
 }
 
 std::string Vlm::format_prompt(const std::string & user_message) const {
-    return impl_->format_prompt(user_message);
+    return impl_->loaded->format_prompt(user_message);
 }
 
 ImageEncoding Vlm::encode(const ImageView & image) {
-    return impl_->encode(image);
+    return impl_->loaded->encode(image);
 }
 
 Generation Vlm::generate(const ImageEncoding & encoding, const std::string & question) {
-    return impl_->generate(encoding, Impl::question_prompt(question), DecodeParams{impl_->params.max_tokens, "", 0, 0});
+    return impl_->generate(encoding, LoadedVlm::question_prompt(question), DecodeParams{impl_->params.max_tokens, "", 0, 0});
 }
 
 Generation Vlm::generate(const ImageView & image, const std::string & question) {
@@ -1041,7 +1072,7 @@ Generation Vlm::generate_text(const ChatPrompt & prompt, const DecodeParams & de
 }
 
 bool Vlm::has_vision() const noexcept {
-    return impl_->vision != nullptr;
+    return impl_->loaded->vision != nullptr;
 }
 
 NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const ChatPrompt & prompt,
@@ -1050,7 +1081,7 @@ NextTokenScores Vlm::score_next_token(const ImageEncoding & encoding, const Chat
 }
 
 ImageLayout Vlm::image_layout(const ImageEncoding & encoding) const {
-    return impl_->image_layout(encoding);
+    return impl_->loaded->image_layout(encoding);
 }
 
 void Vlm::set_keep_going(KeepGoing keep_going) {
@@ -1066,11 +1097,11 @@ const char * Vlm::image_marker() noexcept {
 }
 
 std::size_t Vlm::encoder_runs() const noexcept {
-    return impl_->encoder_runs;
+    return impl_->loaded->encoder_runs;
 }
 
 const EncoderTap & Vlm::encoder_tap() const noexcept {
-    return impl_->capture.tap();
+    return impl_->loaded->capture.tap();
 }
 
 const VlmParams & Vlm::params() const noexcept {

@@ -12,6 +12,11 @@
 // the pooled features the probes read), and generate(ImageEncoding, ...) feeds
 // those embeddings without touching the encoder, so any number of questions (or
 // a cached encoding from an earlier run) cost no further encoder time.
+//
+// Sessions: another_session() gives a second Vlm on the same loaded weights and vision encoder
+// with a context (KV cache, prefix state, observers) of its own, so that two threads can each
+// run one at the same time; the encoder is shared and encodes one image at a time. A single
+// Vlm must not be used by two threads at once.
 #pragma once
 
 #include "dermlens/engine.h"
@@ -141,6 +146,12 @@ public:
     Vlm(const Vlm &) = delete;
     Vlm & operator=(const Vlm &) = delete;
 
+    // Another session on this Vlm's loaded model: nothing is loaded again; a new llama context
+    // (its KV cache sized by the context size) is made. Its answers equal this one's. The
+    // loaded model lives as long as any of its sessions. Throws Error(InvalidModel) when
+    // llama.cpp cannot make the context (out of memory).
+    std::unique_ptr<Vlm> another_session() const;
+
     // The user turn for a question about one image: the media marker, a newline, the question.
     static std::string user_message(const std::string & question);
 
@@ -193,7 +204,7 @@ public:
     // Where the image goes in a ChatTurn's text.
     static const char * image_marker() noexcept;
 
-    // Images the vision encoder has run on since this Vlm was loaded.
+    // Images the vision encoder has run on since the model was loaded (every session's).
     std::size_t encoder_runs() const noexcept;
 
     // The tensor of the vision graph whose token mean is ImageEncoding::encoder_mean.
@@ -203,6 +214,7 @@ public:
 
 private:
     struct Impl;
+    explicit Vlm(std::unique_ptr<Impl> impl);
     std::unique_ptr<Impl> impl_;
 };
 

@@ -209,7 +209,7 @@ TEST_F(EngineTest, CancellingBeforeEncodingRunsNoEncoder) {
     EXPECT_EQ(engine_->info().encoder_runs, runs);
 }
 
-// The Engine is internally serialised: two threads diagnosing at once get what one gets alone.
+// With one session (the default), two threads diagnosing at once take it in turn and get what one gets alone.
 TEST_F(EngineTest, CallsFromTwoThreadsGiveTheSingleThreadedReports) {
     const EncodedImage encoded = engine_->encode(Image::from_file(dermlens::test::shared_lesion()));
     const json alone = stable(to_json(engine_->diagnose(encoded, isic_request("in-context"))));

@@ -2,7 +2,8 @@
 // endpoint (chat completions included), every documented error (always the one JSON shape, the server serving on), the
 // answer of /v1/diagnose against `dermlens diagnose --json` on the same image (the reference),
 // the shared encoding, the API key, CORS, heat maps, the bounded queue, cancellation when the
-// client leaves, the timeout, the 503 while loading and the drain on SIGTERM.
+// client leaves, the timeout, requests decoded at once with --parallel, the 503 while loading and
+// the drain on SIGTERM.
 #include "serve_fixture.h"
 
 #include "data_uri.h"
@@ -334,6 +335,32 @@ TEST(ServeApi, SigtermDrainsTheRequestsInFlight) {
     const ProcessResult stopped = server.stop();
     EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
     EXPECT_NE(stopped.err.find("draining"), std::string::npos);
+}
+
+// --parallel 2: two long generations are decoded at once, each on a session of the Engine's
+// own (the gauge counts sessions running a request, not requests admitted), and both answer.
+TEST(ServeApi, ParallelRequestsDecodeAtOnce) {
+    ServeProcess server({"--parallel", "2", "--queue", "2"});
+    EXPECT_EQ(json_of(server.client().Get("/v1/info"))["limits"]["parallel"], 2);
+    const auto long_generation = [&](const std::string & question) {
+        const json chat = {{"messages", {{{"role", "user"}, {"content", question}}}}, {"max_tokens", 600}};
+        return server.client().Post("/v1/chat/completions", chat.dump(), "application/json");
+    };
+    auto first = std::async(std::launch::async, long_generation, "Describe a melanoma.");
+    auto second = std::async(std::launch::async, long_generation, "Describe a nevus.");
+    std::string metrics;
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(60);
+    while (metrics.find("dermlens_sessions_busy 2") == std::string::npos && std::chrono::steady_clock::now() < deadline) {
+        metrics = server.client().Get("/metrics")->body;
+    }
+    EXPECT_NE(metrics.find("dermlens_sessions_busy 2"), std::string::npos) << metrics;
+    EXPECT_NE(metrics.find("dermlens_requests_in_flight 2"), std::string::npos) << metrics;
+    for (auto * answer : {&first, &second}) {
+        const httplib::Result res = answer->get();
+        ASSERT_TRUE(res);
+        EXPECT_EQ(res->status, 200) << res->body;
+    }
+    EXPECT_NE(server.client().Get("/metrics")->body.find("dermlens_sessions_busy 0"), std::string::npos);
 }
 
 TEST(ServeApi, HealthIsUnavailableWhileLoadingAndABadModelStopsTheServer) {

@@ -123,7 +123,9 @@ void register_serve(CLI::App & root, std::vector<Command> & commands) {
     app->add_option("--port", server.port, "Port to listen on (0: any free port)")
         ->capture_default_str()
         ->envname("DERMLENS_PORT");
-    app->add_option("--parallel", server.parallel, "Inference requests admitted to the model at once")
+    app->add_option("--parallel", server.parallel,
+                    "Inference requests run at once, each on a decoding session (KV cache) of its own on the one "
+                    "loaded model; --threads is shared among them")
         ->capture_default_str();
     app->add_option("--queue", server.queue_size, "Inference requests waiting behind them; more get 429")
         ->capture_default_str();

@@ -47,6 +47,8 @@ std::string Metrics::render(const LiveGauges & live) const {
     out += fmt::format("dermlens_queue_depth {}\n", live.queue_waiting);
     header("dermlens_requests_in_flight", "gauge", "Inference requests a worker is running.");
     out += fmt::format("dermlens_requests_in_flight {}\n", live.in_flight);
+    header("dermlens_sessions_busy", "gauge", "Decoding sessions of the Engine running a request now (at most --parallel).");
+    out += fmt::format("dermlens_sessions_busy {}\n", live.sessions_busy);
     header("dermlens_encoder_runs_total", "counter", "Images the vision encoder ran on.");
     out += fmt::format("dermlens_encoder_runs_total {}\n", encoder_runs_);
     header("dermlens_reused_encodings_total", "counter",

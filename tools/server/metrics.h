@@ -1,8 +1,8 @@
 // The server's counters in Prometheus's text format (GET /metrics), named as llama-server's are
 // (a prefix and snake_case): requests by endpoint and status, the queue, the time spent per
 // stage of inference as histograms, encodings computed and reused, images refused by reason.
-// The queue's gauges are read when rendered; nothing here waits for the Engine, which serves one
-// request at a time, so that /metrics and /health answer while a long inference runs.
+// The queue's and the Engine's gauges are read when rendered; nothing here waits for an
+// inference, so that /metrics and /health answer while long ones run.
 #pragma once
 
 #include <array>
@@ -17,6 +17,7 @@ namespace dermlens::server {
 struct LiveGauges {
     std::size_t queue_waiting = 0;
     std::size_t in_flight = 0;
+    std::size_t sessions_busy = 0;  // the Engine's decoding sessions running a request
     bool ready = false;
 };
 

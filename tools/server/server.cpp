@@ -108,6 +108,7 @@ LiveGauges ServerState::live() const {
     gauges.ready = ready;
     gauges.queue_waiting = queue->waiting();
     gauges.in_flight = queue->running();
+    gauges.sessions_busy = ready ? engine->info().busy_sessions : 0;
     return gauges;
 }
 
@@ -146,6 +147,7 @@ httplib::Server::Handler guarded(Handler handler) {
 
 Server::Server(ServerParams params, EngineParams engine) : state_(std::make_unique<ServerState>(std::move(params), std::move(engine))) {
     state_->params.validate();
+    state_->engine_params.parallel = state_->params.parallel;  // one decoding session per worker
     state_->engine_params.validate();
     ServerState & state = *state_;
     const auto workers = static_cast<std::size_t>(state.params.parallel);
@@ -217,7 +219,7 @@ void Server::serve() {
         try {
             state.architecture = model::check_text_model(state.engine_params.model).architecture;
             state.engine = std::make_unique<Engine>(state.engine_params);
-            state.info = info_json(state);  // once: Engine::info() waits for a running inference
+            state.info = info_json(state);  // once: what it says does not change
             state.ready = true;
             std::fprintf(stderr, "dermlens serve: model loaded, ready\n");
         } catch (...) {

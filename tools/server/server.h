@@ -7,9 +7,9 @@
 // 4xx JSON error while the server keeps serving.
 //
 // Requests: HTTP threads parse and check a request, then hand the inference to a WorkQueue of
-// `parallel` workers. The Engine is internally serialised, so the in-flight requests take the
-// one loaded model in turn; `parallel` bounds how many are admitted to it at once, the queue
-// how many wait behind them.
+// `parallel` workers, each of which runs its request at once on a decoding session of its own
+// (EngineParams::parallel: one loaded model, `parallel` KV caches); the queue bounds how many
+// wait behind them.
 #pragma once
 
 #include "dermlens/engine.h"
@@ -25,7 +25,7 @@ namespace dermlens::server {
 struct ServerParams {
     std::string host = "127.0.0.1";
     int port = 8080;                // 0: any free port (bind() says which)
-    int parallel = 1;               // inference requests in flight
+    int parallel = 1;               // inference requests in flight, each on its own Engine session (sets EngineParams::parallel)
     int queue_size = 16;            // inference requests waiting behind them; more: 429
     int retry_after_s = 5;          // the Retry-After of a 429
     std::string api_key;            // empty: no key; else every /v1 and /metrics request needs it

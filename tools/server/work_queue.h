@@ -1,6 +1,6 @@
 // A fixed pool of workers fed by a bounded queue: a job beyond `capacity` waiting ones is
 // refused at once (the server answers 429) instead of waiting without bound, as llama-server's
-// task queue does. The workers share the one loaded Engine.
+// task queue does. The workers share the one loaded Engine, which has a decoding session for each.
 #pragma once
 
 #include <condition_variable>
