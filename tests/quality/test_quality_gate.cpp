@@ -17,6 +17,8 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <numbers>
+#include <optional>
 #include <string>
 
 namespace {
@@ -101,10 +103,48 @@ TEST(QualityMeasures, ExposureContrastClippingSkinAndCast) {
     cv::Mat3b half = skin.clone();
     half(cv::Rect(0, 0, 64, 16)).setTo(cv::Vec3b(255, 255, 255));
     EXPECT_DOUBLE_EQ(quality::clipped_share(half, 250), 0.25);
+    half(cv::Rect(0, 16, 64, 16)).setTo(cv::Vec3b(255, 200, 180));  // red saturated, not burnt out
+    EXPECT_DOUBLE_EQ(quality::clipped_share(half, 250), 0.25);
     cv::Mat1b grey(10, 10, uchar(50));
     grey(cv::Rect(0, 0, 10, 5)).setTo(150);
-    EXPECT_DOUBLE_EQ(quality::mean_level(grey), 100.0);
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.05), 50.0);  // the darkest twentieth
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.5), 50.0);   // half the pixels are at 50 or below
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.75), 150.0);
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 1.0), 150.0);
     EXPECT_DOUBLE_EQ(quality::rms_contrast(grey), 50.0);
+}
+
+// Skin with a little sensor noise, and on it a centred disc of `lesion` colour (none when empty).
+cv::Mat3b skin_with_disc(std::optional<cv::Vec3b> lesion) {
+    cv::Mat3b image(256, 256, cv::Vec3b(224, 172, 140));
+    cv::Mat3s noise(image.size());
+    cv::RNG(7).fill(noise, cv::RNG::NORMAL, 0.0, 3.0);
+    cv::Mat3s levels;
+    image.convertTo(levels, CV_16S);
+    cv::Mat(levels + noise).convertTo(image, CV_8U);
+    if (lesion) cv::circle(image, {128, 128}, 40, cv::Scalar((*lesion)[0], (*lesion)[1], (*lesion)[2]), cv::FILLED);
+    return image;
+}
+
+TEST(QualityMeasures, FramingFindsDarkAndPaleLesionsButNotPlainSkin) {
+    // Darker than the skin (a pigmented lesion) and lighter but yellower (a crust): both found,
+    // centred and uncut; the pale one through the colour distance from the skin.
+    for (const cv::Vec3b & lesion : {cv::Vec3b(120, 80, 60), cv::Vec3b(245, 225, 150)}) {
+        const quality::Framing framing = quality::lesion_framing(skin_with_disc(lesion));
+        ASSERT_TRUE(framing.found) << lesion;
+        EXPECT_NEAR(framing.area_share, std::numbers::pi * 40 * 40 / (256.0 * 256.0), 0.01) << lesion;
+        EXPECT_EQ(framing.cut_share, 0.0) << lesion;
+        EXPECT_LT(framing.off_centre, 0.05) << lesion;
+    }
+    // A disc barely different from the skin (ΔE*ab about 2, under kLeastLesionColourDistance) is no lesion.
+    EXPECT_FALSE(quality::lesion_framing(skin_with_disc(cv::Vec3b(228, 174, 141))).found);
+    const quality::Framing plain = quality::lesion_framing(skin_with_disc(std::nullopt));
+    EXPECT_FALSE(plain.found);
+    EXPECT_EQ(plain.cut_share, 1.0);
+    // The colour distance image: the skin's median colour is at 255, the disc darker.
+    const cv::Mat3b distance = quality::colour_distance_image(skin_with_disc(cv::Vec3b(245, 225, 150)), 3.0);
+    EXPECT_GT(distance(5, 5)[0], 230);
+    EXPECT_LT(distance(128, 128)[0], 255 - 3 * 20);
 }
 
 // BRISQUE needs Debian's opencv-data (its model files); DERMLENS_BRISQUE_FOLDER points elsewhere.
