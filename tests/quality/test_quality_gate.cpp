@@ -6,6 +6,7 @@
 #include "dermlens/quality.h"
 #include "quality/gate.h"
 #include "quality/measures.h"
+#include "quality/modality.h"
 #include "quality/thresholds.h"
 #include "support/expect_error.h"
 #include "support/temp_dir.h"
@@ -19,6 +20,7 @@
 #include <map>
 #include <numbers>
 #include <optional>
+#include <set>
 #include <string>
 
 namespace {
@@ -191,11 +193,62 @@ TEST(QualityThresholds, BadFilesAreRefusedNamingTheField) {
     refused(head + R"({"name": "blur", "worse_when": "above", "warn_at": 0.5, "reject_at": 0.6}]})",
             {"checks[0].warn_reason"});
     refused(head + "]}", {"checks", "non-empty"});
+    refused(head + R"({"name": "blur", "worse_when": "above", "warn_at": 0.5, "reject_at": 0.6, "applies_to": ["xray"], )" +
+                reasons + "}]}",
+            {"checks[0].applies_to", "\"xray\" is not a modality"});
     expect_error([&] { quality::load_thresholds(dir.path() / "absent.json"); }, ErrorKind::InvalidInput,
                  {"absent.json", "cannot be read"});
     QualityParams params;
     params.thresholds = dir.path() / "absent.json";
     expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"absent.json", "no such file"});
+    params.thresholds.clear();
+    params.modality = "radiograph";
+    expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"radiograph", "pathology"});
+    params.modality.clear();
+    params.modality_library = dir.path() / "absent-library.json";
+    expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"absent-library.json", "no such file"});
+}
+
+// A pathology slide is not a skin photo: the checks that judge skin do not apply to it (their
+// score is null and they pass); the others run. Given, or classified with a modality library.
+TEST(QualityGate, TheSkinChecksDoNotApplyToPathology) {
+    const std::vector<std::uint8_t> grey(300 * 300 * 3, 128);  // not skin, no lesion: rejected as a skin photo
+    const Image image = Image::from_rgb(300, 300, grey, "slide.png");
+    const std::set<std::string> skin_checks = {"colour_cast", "lesion_in_frame", "lesion_size", "not_skin"};
+    QualityParams params;
+    params.modality = "pathology";
+    const QualityReport slide = assess_quality(image, params);
+    EXPECT_EQ(slide.modality, "pathology");
+    EXPECT_EQ(to_json(slide)["modality"], "pathology");
+    for (const QualityCheck & check : slide.checks) {
+        if (skin_checks.count(check.name)) {
+            EXPECT_FALSE(check.score.has_value()) << check.name;
+            EXPECT_EQ(check.verdict, QualityVerdict::Pass) << check.name;
+        } else {
+            EXPECT_TRUE(check.score.has_value() || check.name == "brisque") << check.name;
+        }
+    }
+    // What is left are the checks that judge any picture: a flat grey one is blurred and flat.
+    EXPECT_EQ(slide.reasons(QualityVerdict::Reject),
+              (std::vector<std::string>{"too blurred to judge the border", "too little contrast to see the lesion"}));
+    const QualityReport unknown = assess_quality(image);
+    EXPECT_FALSE(to_json(unknown).contains("modality"));
+    EXPECT_GT(unknown.reasons(QualityVerdict::Reject).size(), 1u);  // not skin, no lesion, ...
+
+    // Classified: a library whose only pathology reference is this image, the clinical one a skin tone.
+    TempDir dir("quality-modality");
+    const cv::Mat3b pixels(300, 300, cv::Vec3b(128, 128, 128));
+    quality::ModalityLibrary library;
+    library.add("pathology", "slide.png", quality::modality_features(pixels));
+    library.add("clinical", "skin.png", quality::modality_features(cv::Mat3b(300, 300, cv::Vec3b(224, 172, 140))));
+    params.modality.clear();
+    params.modality_library = dir.path() / "library.json";
+    library.save(params.modality_library);
+    EXPECT_EQ(assess_quality(image, params).modality, "pathology");
+    quality::ModalityLibrary other;
+    other.add("radiograph", "x.png", quality::modality_features(pixels));
+    other.save(params.modality_library);
+    expect_error([&] { assess_quality(image, params); }, ErrorKind::InvalidInput, {"library.json", "'radiograph'"});
 }
 
 TEST(QualityGate, AFlatGreyImageIsRejectedWithItsReasonsInJson) {
