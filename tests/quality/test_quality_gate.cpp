@@ -281,7 +281,7 @@ TEST(QualityGate, TinyAndStripImagesAreJudgedWithoutFailing) {
 
 TEST(QualityGate, ThresholdsDecidePassWarnAndReject) {
     quality::Thresholds only;
-    only.checks.push_back({"resolution", false, 224, 112, "small", "too small"});
+    only.checks.push_back({"resolution", false, 224, 112, "small", "too small", quality::known_modalities()});
     const auto verdict = [&](int side) {
         return quality::assess(cv::Mat3b(side, side + 10, cv::Vec3b(200, 150, 120)), only, "x").overall;
     };

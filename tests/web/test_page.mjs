@@ -95,7 +95,7 @@ try {
   await checkQualityShown(poor, 'the tiny photo');
   check(poor.quality && poor.quality.overall === 'reject', 'the tiny photo is rejected by the gate');
   const poorText = await page.locator('#quality').innerText();
-  check(/retake the photo/.test(poorText) && poorText.includes('too low resolution to judge the lesion'),
+  check(/retake the photo/i.test(poorText) && poorText.includes('too low resolution to judge the lesion'),
         `the rejection and its reason are shown (got "${poorText}")`);
   const poorOverflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
   check(poorOverflow <= 0, `the quality panel fits a phone's screen (overflow ${poorOverflow}px)`);
