@@ -92,6 +92,41 @@ function bar(kind, value) {
   return row;
 }
 
+// The image-quality gate's verdict (docs/quality.md): what it means for the answer below, and
+// the reason of every check that warned or rejected, rejections first.
+const qualityHeadline = {
+  pass: 'Image quality: good enough to judge.',
+  warn: 'Image quality: usable, with cautions — read the answer with them in mind:',
+  reject: 'Image quality: too poor to judge. Retake the photo; the answer below is unreliable:',
+};
+
+function renderQuality(report) {
+  const block = $('quality');
+  const gate = report.quality;
+  if (!gate || !qualityHeadline[gate.overall]) {
+    block.hidden = true;
+    return;
+  }
+  block.className = `quality ${gate.overall}`;
+  $('quality-verdict').textContent = qualityHeadline[gate.overall];
+  const list = $('quality-reasons');
+  list.textContent = '';
+  const failing = (gate.checks || []).filter((check) => check.verdict === 'reject' || check.verdict === 'warn');
+  failing.sort((a, b) => (a.verdict === b.verdict ? 0 : a.verdict === 'reject' ? -1 : 1));
+  failing.forEach((check) => {
+    const item = document.createElement('li');
+    item.className = check.verdict;
+    item.dataset.check = check.name;
+    const name = document.createElement('span');
+    name.className = 'check';
+    name.textContent = ` (${check.name.replace(/_/g, ' ')}, ${check.verdict})`;
+    item.append(check.reason, name);
+    list.appendChild(item);
+  });
+  list.hidden = failing.length === 0;
+  block.hidden = false;
+}
+
 function renderFinal(report) {
   const final = $('final');
   final.textContent = '';
@@ -176,6 +211,7 @@ function renderHeatmap(report) {
 }
 
 function render(report) {
+  renderQuality(report);
   renderFinal(report);
   renderDifferential(report);
   renderDescription(report);

@@ -8,7 +8,10 @@
 // the lesion's framing and size (from the lesion segmentation) and whether the image shows
 // skin at all. Each has a score, the thresholds it was judged against and a plain-language
 // reason; the overall verdict is the worst of them. Thresholds and reasons are data
-// (data/quality/thresholds.json). The CLI (`dermlens quality`, `diagnose --quality`), the
+// (data/quality/thresholds.json). The gate is written for skin photos (clinical and
+// dermoscopic); when the image is known to be a pathology slide (given, or classified by
+// MM-Skin's modality classifier, quality/modality.h), the checks that judge skin (colour cast,
+// not skin, the lesion's framing and size) do not apply to it and are skipped. The CLI (`dermlens quality`, `diagnose --quality`), the
 // server and the web page all show this report.
 #pragma once
 
@@ -43,6 +46,8 @@ struct QualityCheck {
 
 struct QualityReport {
     std::string image;  // the image's name
+    // "clinical", "dermoscopic", "pathology" when given or classified (QualityParams), else "".
+    std::string modality;
     int width = 0;
     int height = 0;
     QualityVerdict overall = QualityVerdict::Pass;  // the worst check's verdict
@@ -56,8 +61,15 @@ struct QualityReport {
 struct QualityParams {
     // The thresholds file; empty: data_dir()/quality/thresholds.json (docs/quality.md).
     std::filesystem::path thresholds;
+    // The image's modality, "clinical", "dermoscopic" or "pathology"; empty: unknown, classified
+    // with `modality_library` when one is named, else every check runs (a skin photo is assumed).
+    // A check runs only for the modalities its "applies_to" names (docs/quality.md).
+    std::string modality;
+    // A library of `dermlens data modality build` (its classes named as above); empty: none.
+    std::filesystem::path modality_library;
 
-    void validate() const;  // throws Error(InvalidArgument) when the file named does not exist
+    // Throws Error(InvalidArgument) when a file named does not exist or the modality is unknown.
+    void validate() const;
 };
 
 // The gate on one image (decoded now if it was not). Deterministic. Throws Error(InvalidInput)
@@ -65,8 +77,9 @@ struct QualityParams {
 // the file and the field).
 QualityReport assess_quality(const Image & image, const QualityParams & params = {});
 
-// {"path", "width", "height", "overall", "checks": [{"name", "score", "warn_at", "reject_at",
-// "worse_when", "verdict", "reason"}], "elapsed_ms"} (docs/quality.md).
+// {"path", "modality", "width", "height", "overall", "checks": [{"name", "score", "warn_at",
+// "reject_at", "worse_when", "verdict", "reason"}], "elapsed_ms"} (docs/quality.md); "modality"
+// only when known.
 nlohmann::ordered_json to_json(const QualityReport & report);
 // One line: "pass", or the verdict and its reasons ("reject: too blurred to judge the border; too dark ...").
 std::string quality_summary(const QualityReport & report);

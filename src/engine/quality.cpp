@@ -12,7 +12,7 @@ QualityReport assess_quality(const Image & image, const QualityParams & params) 
     const quality::Thresholds thresholds = quality::thresholds_of(params);
     const auto pixels = image.rgb();
     const cv::Mat view(image.height(), image.width(), CV_8UC3, const_cast<std::uint8_t *>(pixels.data()));
-    return quality::assess(view, thresholds, image.name());
+    return quality::assess(view, thresholds, image.name(), quality::modality_of(view, params));
 }
 
 }  // namespace dermlens

@@ -5,6 +5,7 @@
 #include "common/data_dir.h"
 #include "dermlens/error.h"
 #include "quality/measures.h"
+#include "quality/modality.h"
 
 #include <fmt/format.h>
 #include <opencv2/imgproc.hpp>
@@ -38,6 +39,16 @@ void QualityParams::validate() const {
         throw Error(ErrorKind::InvalidArgument, fmt::format("quality thresholds '{}': no such file", thresholds.string()),
                     "thresholds");
     }
+    const auto & modalities = quality::known_modalities();
+    if (!modality.empty() && std::find(modalities.begin(), modalities.end(), modality) == modalities.end()) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("quality modality '{}' is unknown (known: {})", modality, fmt::join(modalities, ", ")),
+                    "modality");
+    }
+    if (!modality_library.empty() && !std::filesystem::is_regular_file(modality_library, error)) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("modality library '{}': no such file", modality_library.string()), "modality_library");
+    }
 }
 
 namespace quality {
@@ -59,6 +70,13 @@ cv::Mat1b grey_of(const cv::Mat3b & rgb) {
     return grey;
 }
 
+// Exposure is judged on the ends of the luma histogram (quality/measures.h, luma_quantile):
+// overexposed when even the darkest twentieth of the picture is bright, underexposed when even
+// its brightest quarter is dark. These shares separated best, on the shared photos, the
+// undistorted from the strongest gamma curves (docs/quality.md, "Validation").
+constexpr double kDarkestShare = 0.05;
+constexpr double kBrightestShare = 0.25;
+
 // Each measure, computed once per image and only when a check asks for it.
 class Measures {
 public:
@@ -69,7 +87,8 @@ public:
     std::optional<double> score(const std::string & check) {
         if (check == "resolution") return std::min(native_.cols, native_.rows);
         if (check == "blur") return blur_effect(working_grey_);
-        if (check == "underexposure" || check == "overexposure") return mean_level(working_grey_);
+        if (check == "underexposure") return luma_quantile(working_grey_, 1.0 - kBrightestShare);
+        if (check == "overexposure") return luma_quantile(working_grey_, kDarkestShare);
         if (check == "clipping") return clipped_share(working_, 250);
         if (check == "contrast") return rms_contrast(working_grey_);
         if (check == "noise") return noise_sigma(working_grey_);
@@ -117,22 +136,43 @@ QualityCheck judged(const CheckThresholds & thresholds, std::optional<double> sc
     return check;
 }
 
+// Whether the check judges images of `modality` ("": unknown, every check does).
+bool applies(const CheckThresholds & check, const std::string & modality) {
+    return modality.empty() || std::find(check.applies_to.begin(), check.applies_to.end(), modality) != check.applies_to.end();
+}
+
 }  // namespace
 
-QualityReport assess(const cv::Mat3b & rgb, const Thresholds & thresholds, const std::string & name) {
+QualityReport assess(const cv::Mat3b & rgb, const Thresholds & thresholds, const std::string & name,
+                     const std::string & modality) {
     if (rgb.empty()) throw Error(ErrorKind::InvalidInput, fmt::format("image '{}': no pixels to assess", name));
     const auto start = std::chrono::steady_clock::now();
     QualityReport report;
     report.image = name;
+    report.modality = modality;
     report.width = rgb.cols;
     report.height = rgb.rows;
     Measures measures(rgb, thresholds);
     for (const CheckThresholds & check : thresholds.checks) {
-        report.checks.push_back(judged(check, measures.score(check.name)));
+        report.checks.push_back(judged(check, applies(check, modality) ? measures.score(check.name) : std::nullopt));
         report.overall = std::max(report.overall, report.checks.back().verdict);
     }
     report.elapsed_ms = std::chrono::duration<double, std::milli>(std::chrono::steady_clock::now() - start).count();
     return report;
+}
+
+std::string modality_of(const cv::Mat3b & rgb, const QualityParams & params) {
+    if (!params.modality.empty() || params.modality_library.empty()) return params.modality;
+    const ModalityLibrary library = ModalityLibrary::load(params.modality_library);
+    const auto & modalities = known_modalities();
+    for (const std::string & label : library.classes()) {
+        if (std::find(modalities.begin(), modalities.end(), label) == modalities.end()) {
+            throw Error(ErrorKind::InvalidInput,
+                        fmt::format("modality library '{}': class '{}' is not a modality (known: {})",
+                                    params.modality_library.string(), label, fmt::join(modalities, ", ")));
+        }
+    }
+    return library.classify(modality_features(rgb)).label;
 }
 
 Thresholds thresholds_of(const QualityParams & params) {
@@ -153,12 +193,14 @@ nlohmann::ordered_json to_json(const QualityReport & report) {
                           {"verdict", quality_verdict_name(check.verdict)},
                           {"reason", check.reason}});
     }
-    return {{"path", report.image},
-            {"width", report.width},
-            {"height", report.height},
-            {"overall", quality_verdict_name(report.overall)},
-            {"checks", std::move(checks)},
-            {"elapsed_ms", report.elapsed_ms}};
+    nlohmann::ordered_json out = {{"path", report.image}};
+    if (!report.modality.empty()) out["modality"] = report.modality;
+    out.update(nlohmann::ordered_json{{"width", report.width},
+                                      {"height", report.height},
+                                      {"overall", quality_verdict_name(report.overall)},
+                                      {"checks", std::move(checks)},
+                                      {"elapsed_ms", report.elapsed_ms}});
+    return out;
 }
 
 std::string quality_summary(const QualityReport & report) {

@@ -99,7 +99,18 @@ double blockiness(const cv::Mat1b & grey) {
     return (grid_ratio(mean_steps(grey, true)) + grid_ratio(mean_steps(grey, false))) / 2.0;
 }
 
-double mean_level(const cv::Mat1b & grey) { return cv::mean(grey)[0]; }
+double luma_quantile(const cv::Mat1b & grey, double share) {
+    if (grey.empty()) return 0.0;
+    std::array<std::size_t, 256> histogram{};
+    for (auto it = grey.begin(); it != grey.end(); ++it) ++histogram[*it];
+    const double wanted = std::clamp(share, 0.0, 1.0) * static_cast<double>(grey.total());
+    std::size_t below = 0;
+    for (int level = 0; level < 256; ++level) {
+        below += histogram[static_cast<std::size_t>(level)];
+        if (static_cast<double>(below) >= wanted && below > 0) return level;
+    }
+    return 255.0;
+}
 
 double rms_contrast(const cv::Mat1b & grey) {
     cv::Scalar mean;
@@ -111,8 +122,8 @@ double rms_contrast(const cv::Mat1b & grey) {
 double clipped_share(const cv::Mat3b & rgb, int highest) {
     std::array<cv::Mat1b, 3> channels;
     cv::split(rgb, channels.data());
-    const cv::Mat1b brightest = cv::max(cv::max(channels[0], channels[1]), channels[2]);
-    return static_cast<double>(cv::countNonZero(brightest >= highest)) / std::max<std::size_t>(1, rgb.total());
+    const cv::Mat1b dimmest = cv::min(cv::min(channels[0], channels[1]), channels[2]);
+    return static_cast<double>(cv::countNonZero(dimmest >= highest)) / std::max<std::size_t>(1, rgb.total());
 }
 
 double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees) {
@@ -185,25 +196,71 @@ std::optional<double> brisque(const cv::Mat1b & grey, const std::filesystem::pat
 
 constexpr int kLeastSegmentedSide = 16;
 
+namespace {
+
+double median_of(const cv::Mat1f & values) {
+    std::vector<float> sorted(values.begin(), values.end());
+    const auto middle = sorted.begin() + static_cast<std::ptrdiff_t>(sorted.size() / 2);
+    std::nth_element(sorted.begin(), middle, sorted.end());
+    return *middle;
+}
+
+// Grey levels of the colour distance image per ΔE unit: the segmentation's contrast rule
+// (grounding::SegmentationParams::min_contrast, in levels) then reads in ΔE units times this.
+constexpr double kLevelsPerColourUnit = 3.0;
+
+}  // namespace
+
+cv::Mat3b colour_distance_image(const cv::Mat3b & rgb, double levels_per_unit) {
+    cv::Mat3f scaled;
+    rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
+    cv::Mat3f lab;
+    cv::cvtColor(scaled, lab, cv::COLOR_RGB2Lab);
+    std::array<cv::Mat1f, 3> channels;
+    cv::split(lab, channels.data());
+    cv::Mat1f squared(rgb.size(), 0.0f);
+    for (cv::Mat1f & channel : channels) {
+        const cv::Mat1f difference = channel - median_of(channel);
+        squared += difference.mul(difference);
+    }
+    cv::Mat1f distance;
+    cv::sqrt(squared, distance);
+    cv::Mat1b grey;
+    cv::Mat1f(255.0f - static_cast<float>(levels_per_unit) * distance).convertTo(grey, CV_8U);  // saturates at 0
+    cv::Mat3b replicated;
+    cv::cvtColor(grey, replicated, cv::COLOR_GRAY2RGB);
+    return replicated;
+}
+
+std::optional<cv::Mat1b> framing_lesion(const cv::Mat3b & rgb) {
+    if (std::min(rgb.cols, rgb.rows) < kLeastSegmentedSide) return std::nullopt;  // too few pixels to find one
+    grounding::SegmentationParams params;
+    params.max_border_share = 1.0;  // a lesion the frame cuts is what the framing checks look for
+    grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
+    if (mask.source == grounding::MaskSource::Auto) return mask.pixels;
+    params.min_contrast = kLeastLesionColourDistance * kLevelsPerColourUnit;
+    mask = grounding::segment_lesion(colour_distance_image(rgb, kLevelsPerColourUnit), params);
+    if (mask.source == grounding::MaskSource::Auto) return mask.pixels;
+    return std::nullopt;
+}
+
 Framing lesion_framing(const cv::Mat3b & rgb) {
     Framing framing;
     framing.cut_share = 1.0;  // until a lesion is found
     framing.off_centre = 1.0;
-    if (std::min(rgb.cols, rgb.rows) < kLeastSegmentedSide) return framing;  // too few pixels to find one
-    grounding::SegmentationParams params;
-    params.max_border_share = 1.0;  // a lesion the frame cuts is what this check looks for
-    const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
-    if (mask.source != grounding::MaskSource::Auto) return framing;
+    const std::optional<cv::Mat1b> lesion = framing_lesion(rgb);
+    if (!lesion) return framing;
+    const cv::Mat1b & pixels = *lesion;
     framing.found = true;
-    framing.area_share = static_cast<double>(cv::countNonZero(mask.pixels)) / mask.pixels.total();
+    framing.area_share = static_cast<double>(cv::countNonZero(pixels)) / pixels.total();
     cv::Mat1b inner;
-    cv::erode(mask.pixels, inner, cv::Mat(), {-1, -1}, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
-    const cv::Mat1b outline = mask.pixels & ~inner;
-    cv::Mat1b frame(mask.pixels.size(), 0);
+    cv::erode(pixels, inner, cv::Mat(), {-1, -1}, 1, cv::BORDER_CONSTANT, cv::Scalar(0));
+    const cv::Mat1b outline = pixels & ~inner;
+    cv::Mat1b frame(pixels.size(), 0);
     cv::rectangle(frame, cv::Rect({0, 0}, frame.size()), cv::Scalar(255), 1);
     framing.cut_share = static_cast<double>(cv::countNonZero(outline & frame)) / std::max(1, cv::countNonZero(outline));
-    const cv::Moments moments = cv::moments(mask.pixels, true);
-    const cv::Point2d centre(mask.pixels.cols / 2.0, mask.pixels.rows / 2.0);
+    const cv::Moments moments = cv::moments(pixels, true);
+    const cv::Point2d centre(pixels.cols / 2.0, pixels.rows / 2.0);
     framing.off_centre = cv::norm(cv::Point2d(moments.m10 / moments.m00, moments.m01 / moments.m00) - centre) /
                          cv::norm(centre);
     return framing;

@@ -24,11 +24,16 @@ double noise_sigma(const cv::Mat1b & grey);
 // so a crop that shifted the grid is still measured. 1 = no blocking.
 double blockiness(const cv::Mat1b & grey);
 
-// Mean luma (0..255).
-double mean_level(const cv::Mat1b & grey);
+// The luma level (0..255) at or below which a share `share` (0..1) of the pixels lie. Exposure
+// is judged on the picture's ends rather than its mean: a bright photo of pale skin with a dark
+// lesion is not overexposed (its darkest tenth is still dark), nor is a dermoscopic image dark
+// because of its vignette (its brightest tenth is still bright); a gamma curve or gain that
+// washes the picture out or sinks it into shadow moves both ends.
+double luma_quantile(const cv::Mat1b & grey, double share);
 // Standard deviation of luma (RMS contrast, grey levels).
 double rms_contrast(const cv::Mat1b & grey);
-// Share of pixels with a channel at `highest` or more (highlights clipped).
+// Share of pixels burnt out to white: every channel at `highest` or more. One saturated channel
+// is not lost detail (the red of inflamed skin, the blue of a dermatoscope's light).
 double clipped_share(const cv::Mat3b & rgb, int highest);
 
 // Colour cast: how far the mean (a*, b*) of CIELAB lies outside the wedge of skin hues (angles
@@ -56,7 +61,27 @@ struct Framing {
     double off_centre = 0;    // its centroid's distance from the centre over the half diagonal (1: none found)
 };
 
-// The lesion of `rgb` (grounding::segment_lesion, cut lesions allowed) and how it is framed.
+// The lesion the framing checks look at, or nullopt when none is found. First the lesion
+// segmentation (grounding::segment_lesion, cut lesions allowed), which looks for a region darker
+// than the skin, as pigmented lesions under a dermatoscope are; when it finds none, the same
+// segmentation on the colour distance from the skin (colour_distance_image): pale, red or yellow
+// lesions of clinical photos (scale, crust, erythema, a vascular lesion) are not darker than
+// the skin but stand out from it in colour. There a lesion must differ from the skin around it
+// by kLeastLesionColourDistance in CIELAB.
+std::optional<cv::Mat1b> framing_lesion(const cv::Mat3b & rgb);
+
+// ΔE*ab (CIE 1976) that a region found by colour must stand out from the skin around it: about
+// two and a half just-noticeable differences (2.3). On the shared photos, lower values let the
+// segmentation find patches of ordinary skin in crops that cut the lesion away, higher ones
+// miss pale lesions (docs/quality.md, "Validation").
+inline constexpr double kLeastLesionColourDistance = 6.0;
+
+// A grey image, replicated in R, G, B, of each pixel's colour distance from the skin: 255 −
+// `levels_per_unit` × ΔE*ab from the median CIELAB colour of `rgb` (most of a skin photo is
+// skin). Darker is farther from the skin, so the lesion segmentation finds what stands out.
+cv::Mat3b colour_distance_image(const cv::Mat3b & rgb, double levels_per_unit);
+
+// The lesion of `rgb` (framing_lesion) and how it is framed.
 Framing lesion_framing(const cv::Mat3b & rgb);
 
 }  // namespace dermlens::quality

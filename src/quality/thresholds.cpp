@@ -19,6 +19,11 @@ const std::vector<std::string> & known_checks() {
     return names;
 }
 
+const std::vector<std::string> & known_modalities() {
+    static const std::vector<std::string> names = {"clinical", "dermoscopic", "pathology"};
+    return names;
+}
+
 namespace {
 
 using json = nlohmann::json;
@@ -49,6 +54,21 @@ private:
     std::filesystem::path file_;
 };
 
+std::vector<std::string> applies_to(const json & entry, const std::string & where, const FieldReader & reader) {
+    const auto & modalities = known_modalities();
+    const auto field = entry.find("applies_to");
+    if (field == entry.end()) return modalities;
+    if (!field->is_array() || field->empty()) reader.fail(where + "applies_to", "a non-empty array of modalities is required");
+    std::vector<std::string> names;
+    for (const json & name : *field) {
+        if (!name.is_string() || std::find(modalities.begin(), modalities.end(), name.get<std::string>()) == modalities.end()) {
+            reader.fail(where + "applies_to", fmt::format("{} is not a modality (known: {})", name.dump(), fmt::join(modalities, ", ")));
+        }
+        names.push_back(name.get<std::string>());
+    }
+    return names;
+}
+
 CheckThresholds read_check(const json & entry, const std::string & where, const FieldReader & reader) {
     if (!entry.is_object()) reader.fail(where, "each check is an object");
     CheckThresholds check;
@@ -67,6 +87,7 @@ CheckThresholds read_check(const json & entry, const std::string & where, const 
     }
     check.warn_reason = reader.text(entry, "warn_reason", where);
     check.reject_reason = reader.text(entry, "reject_reason", where);
+    check.applies_to = applies_to(entry, where, reader);
     return check;
 }
 

@@ -15,6 +15,9 @@ struct CheckThresholds {
     double reject_at = 0;           // at or beyond warn_at, on the worse side
     std::string warn_reason;
     std::string reject_reason;
+    // The modalities the check judges ("applies_to"; default: all of known_modalities()). The
+    // skin checks do not apply to pathology slides.
+    std::vector<std::string> applies_to;
 };
 
 struct Thresholds {
@@ -27,6 +30,9 @@ struct Thresholds {
 
 // The names a thresholds file may use, in docs/quality.md's order.
 const std::vector<std::string> & known_checks();
+
+// The modalities of MM-Skin (paper 001, 3.1.1): "clinical", "dermoscopic", "pathology".
+const std::vector<std::string> & known_modalities();
 
 // Reads and checks the file. Throws Error(InvalidInput) naming the file and the field: not
 // JSON, another format or version, an unknown or repeated check, thresholds in the wrong

@@ -1,6 +1,6 @@
 #include "distortions.h"
 
-#include "grounding/lesion_mask.h"
+#include "quality/measures.h"
 
 #include <opencv2/imgcodecs.hpp>
 #include <opencv2/imgproc.hpp>
@@ -79,15 +79,13 @@ cv::Mat3b low_contrast(const cv::Mat3b & rgb, double keep) {
     return out;
 }
 
-// The image cut so that a growing part of its lesion (as the gate segments it) lies outside:
+// The image cut so that a growing part of its lesion (as the gate finds it) lies outside:
 // grade g keeps the side with more room and moves the cut from the lesion's far edge
 // (g = 1: a fifth of it cut) to its near edge (g = kGrades: none of it left).
 std::optional<cv::Mat3b> lesion_cropped(const cv::Mat3b & rgb, int grade) {
-    grounding::SegmentationParams params;
-    params.max_border_share = 1.0;  // as the gate's lesion_framing (src/quality/measures.cpp) segments
-    const grounding::LesionMask mask = grounding::segment_lesion(rgb, params);
-    if (mask.source != grounding::MaskSource::Auto) return std::nullopt;
-    const cv::Rect box = cv::boundingRect(mask.pixels);
+    const std::optional<cv::Mat1b> lesion = quality::framing_lesion(rgb);
+    if (!lesion) return std::nullopt;
+    const cv::Rect box = cv::boundingRect(*lesion);
     const double share = static_cast<double>(grade) / kGrades;
     if (box.x >= rgb.cols - (box.x + box.width)) {  // more room on the left: keep the left part
         const int cut = static_cast<int>(std::lround(box.x + box.width * (1.0 - share)));

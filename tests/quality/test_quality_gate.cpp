@@ -6,6 +6,7 @@
 #include "dermlens/quality.h"
 #include "quality/gate.h"
 #include "quality/measures.h"
+#include "quality/modality.h"
 #include "quality/thresholds.h"
 #include "support/expect_error.h"
 #include "support/temp_dir.h"
@@ -17,6 +18,9 @@
 #include <cstdlib>
 #include <filesystem>
 #include <map>
+#include <numbers>
+#include <optional>
+#include <set>
 #include <string>
 
 namespace {
@@ -101,10 +105,48 @@ TEST(QualityMeasures, ExposureContrastClippingSkinAndCast) {
     cv::Mat3b half = skin.clone();
     half(cv::Rect(0, 0, 64, 16)).setTo(cv::Vec3b(255, 255, 255));
     EXPECT_DOUBLE_EQ(quality::clipped_share(half, 250), 0.25);
+    half(cv::Rect(0, 16, 64, 16)).setTo(cv::Vec3b(255, 200, 180));  // red saturated, not burnt out
+    EXPECT_DOUBLE_EQ(quality::clipped_share(half, 250), 0.25);
     cv::Mat1b grey(10, 10, uchar(50));
     grey(cv::Rect(0, 0, 10, 5)).setTo(150);
-    EXPECT_DOUBLE_EQ(quality::mean_level(grey), 100.0);
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.05), 50.0);  // the darkest twentieth
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.5), 50.0);   // half the pixels are at 50 or below
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 0.75), 150.0);
+    EXPECT_DOUBLE_EQ(quality::luma_quantile(grey, 1.0), 150.0);
     EXPECT_DOUBLE_EQ(quality::rms_contrast(grey), 50.0);
+}
+
+// Skin with a little sensor noise, and on it a centred disc of `lesion` colour (none when empty).
+cv::Mat3b skin_with_disc(std::optional<cv::Vec3b> lesion) {
+    cv::Mat3b image(256, 256, cv::Vec3b(224, 172, 140));
+    cv::Mat3s noise(image.size());
+    cv::RNG(7).fill(noise, cv::RNG::NORMAL, 0.0, 3.0);
+    cv::Mat3s levels;
+    image.convertTo(levels, CV_16S);
+    cv::Mat(levels + noise).convertTo(image, CV_8U);
+    if (lesion) cv::circle(image, {128, 128}, 40, cv::Scalar((*lesion)[0], (*lesion)[1], (*lesion)[2]), cv::FILLED);
+    return image;
+}
+
+TEST(QualityMeasures, FramingFindsDarkAndPaleLesionsButNotPlainSkin) {
+    // Darker than the skin (a pigmented lesion) and lighter but yellower (a crust): both found,
+    // centred and uncut; the pale one through the colour distance from the skin.
+    for (const cv::Vec3b & lesion : {cv::Vec3b(120, 80, 60), cv::Vec3b(245, 225, 150)}) {
+        const quality::Framing framing = quality::lesion_framing(skin_with_disc(lesion));
+        ASSERT_TRUE(framing.found) << lesion;
+        EXPECT_NEAR(framing.area_share, std::numbers::pi * 40 * 40 / (256.0 * 256.0), 0.01) << lesion;
+        EXPECT_EQ(framing.cut_share, 0.0) << lesion;
+        EXPECT_LT(framing.off_centre, 0.05) << lesion;
+    }
+    // A disc barely different from the skin (ΔE*ab about 2, under kLeastLesionColourDistance) is no lesion.
+    EXPECT_FALSE(quality::lesion_framing(skin_with_disc(cv::Vec3b(228, 174, 141))).found);
+    const quality::Framing plain = quality::lesion_framing(skin_with_disc(std::nullopt));
+    EXPECT_FALSE(plain.found);
+    EXPECT_EQ(plain.cut_share, 1.0);
+    // The colour distance image: the skin's median colour is at 255, the disc darker.
+    const cv::Mat3b distance = quality::colour_distance_image(skin_with_disc(cv::Vec3b(245, 225, 150)), 3.0);
+    EXPECT_GT(distance(5, 5)[0], 230);
+    EXPECT_LT(distance(128, 128)[0], 255 - 3 * 20);
 }
 
 // BRISQUE needs Debian's opencv-data (its model files); DERMLENS_BRISQUE_FOLDER points elsewhere.
@@ -151,11 +193,62 @@ TEST(QualityThresholds, BadFilesAreRefusedNamingTheField) {
     refused(head + R"({"name": "blur", "worse_when": "above", "warn_at": 0.5, "reject_at": 0.6}]})",
             {"checks[0].warn_reason"});
     refused(head + "]}", {"checks", "non-empty"});
+    refused(head + R"({"name": "blur", "worse_when": "above", "warn_at": 0.5, "reject_at": 0.6, "applies_to": ["xray"], )" +
+                reasons + "}]}",
+            {"checks[0].applies_to", "\"xray\" is not a modality"});
     expect_error([&] { quality::load_thresholds(dir.path() / "absent.json"); }, ErrorKind::InvalidInput,
                  {"absent.json", "cannot be read"});
     QualityParams params;
     params.thresholds = dir.path() / "absent.json";
     expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"absent.json", "no such file"});
+    params.thresholds.clear();
+    params.modality = "radiograph";
+    expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"radiograph", "pathology"});
+    params.modality.clear();
+    params.modality_library = dir.path() / "absent-library.json";
+    expect_error([&] { params.validate(); }, ErrorKind::InvalidArgument, {"absent-library.json", "no such file"});
+}
+
+// A pathology slide is not a skin photo: the checks that judge skin do not apply to it (their
+// score is null and they pass); the others run. Given, or classified with a modality library.
+TEST(QualityGate, TheSkinChecksDoNotApplyToPathology) {
+    const std::vector<std::uint8_t> grey(300 * 300 * 3, 128);  // not skin, no lesion: rejected as a skin photo
+    const Image image = Image::from_rgb(300, 300, grey, "slide.png");
+    const std::set<std::string> skin_checks = {"colour_cast", "lesion_in_frame", "lesion_size", "not_skin"};
+    QualityParams params;
+    params.modality = "pathology";
+    const QualityReport slide = assess_quality(image, params);
+    EXPECT_EQ(slide.modality, "pathology");
+    EXPECT_EQ(to_json(slide)["modality"], "pathology");
+    for (const QualityCheck & check : slide.checks) {
+        if (skin_checks.count(check.name)) {
+            EXPECT_FALSE(check.score.has_value()) << check.name;
+            EXPECT_EQ(check.verdict, QualityVerdict::Pass) << check.name;
+        } else {
+            EXPECT_TRUE(check.score.has_value() || check.name == "brisque") << check.name;
+        }
+    }
+    // What is left are the checks that judge any picture: a flat grey one is blurred and flat.
+    EXPECT_EQ(slide.reasons(QualityVerdict::Reject),
+              (std::vector<std::string>{"too blurred to judge the border", "too little contrast to see the lesion"}));
+    const QualityReport unknown = assess_quality(image);
+    EXPECT_FALSE(to_json(unknown).contains("modality"));
+    EXPECT_GT(unknown.reasons(QualityVerdict::Reject).size(), 1u);  // not skin, no lesion, ...
+
+    // Classified: a library whose only pathology reference is this image, the clinical one a skin tone.
+    TempDir dir("quality-modality");
+    const cv::Mat3b pixels(300, 300, cv::Vec3b(128, 128, 128));
+    quality::ModalityLibrary library;
+    library.add("pathology", "slide.png", quality::modality_features(pixels));
+    library.add("clinical", "skin.png", quality::modality_features(cv::Mat3b(300, 300, cv::Vec3b(224, 172, 140))));
+    params.modality.clear();
+    params.modality_library = dir.path() / "library.json";
+    library.save(params.modality_library);
+    EXPECT_EQ(assess_quality(image, params).modality, "pathology");
+    quality::ModalityLibrary other;
+    other.add("radiograph", "x.png", quality::modality_features(pixels));
+    other.save(params.modality_library);
+    expect_error([&] { assess_quality(image, params); }, ErrorKind::InvalidInput, {"library.json", "'radiograph'"});
 }
 
 TEST(QualityGate, AFlatGreyImageIsRejectedWithItsReasonsInJson) {
@@ -188,7 +281,7 @@ TEST(QualityGate, TinyAndStripImagesAreJudgedWithoutFailing) {
 
 TEST(QualityGate, ThresholdsDecidePassWarnAndReject) {
     quality::Thresholds only;
-    only.checks.push_back({"resolution", false, 224, 112, "small", "too small"});
+    only.checks.push_back({"resolution", false, 224, 112, "small", "too small", quality::known_modalities()});
     const auto verdict = [&](int side) {
         return quality::assess(cv::Mat3b(side, side + 10, cv::Vec3b(200, 150, 120)), only, "x").overall;
     };

@@ -1,4 +1,5 @@
-// dermlens quality [--json] [--thresholds FILE] [--max-megapixels N] IMAGE...
+// dermlens quality [--json] [--thresholds FILE] [--modality M | --modality-library FILE]
+//                  [--max-megapixels N] IMAGE...
 // The image-quality gate (dermlens/quality.h, docs/quality.md) on each image: every check's
 // score, thresholds and reason, and the overall verdict (pass, warn, reject). An image that
 // cannot be read is reported and the others still run.
@@ -21,6 +22,8 @@ namespace {
 struct QualityOptions {
     std::vector<std::string> images;
     std::string thresholds;
+    std::string modality;
+    std::string modality_library;
     double max_megapixels = 100.0;
     bool json = false;
 
@@ -37,6 +40,8 @@ struct QualityOptions {
 int run_quality(const QualityOptions & options) {
     QualityParams params;
     params.thresholds = options.thresholds;
+    params.modality = options.modality;
+    params.modality_library = options.modality_library;
     params.validate();
     const DecodeLimits limits = options.limits();
     nlohmann::ordered_json array = nlohmann::ordered_json::array();
@@ -76,6 +81,12 @@ void register_quality(CLI::App & root, std::vector<Command> & commands) {
     app->add_flag("--json", options->json, "One JSON array: an object per image (docs/quality.md)");
     app->add_option("--thresholds", options->thresholds,
                     "Thresholds and reasons (JSON; default: the data folder's quality/thresholds.json)");
+    app->add_option("--modality", options->modality,
+                    "The images' modality: clinical, dermoscopic or pathology; the skin checks (colour cast, not skin, "
+                    "the lesion's framing and size) do not apply to pathology (docs/quality.md)");
+    app->add_option("--modality-library", options->modality_library,
+                    "Classify each image's modality with this library of `dermlens data modality build`")
+        ->excludes("--modality");
     app->add_option("--max-megapixels", options->max_megapixels, "Refuse larger images before decoding them")
         ->capture_default_str();
     commands.push_back({app, [options] { return run_quality(*options); }});
