@@ -14,6 +14,7 @@
 #include <cctype>
 #include <random>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace {
