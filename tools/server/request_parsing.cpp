@@ -6,6 +6,9 @@
 
 #include <fmt/format.h>
 
+#include <cmath>
+#include <limits>
+
 namespace dermlens::server {
 namespace {
 
@@ -114,7 +117,8 @@ GenerateRequest chat_request_from_json(std::string_view text, const DecodeLimits
     const json body = json::parse(text, nullptr, false);
     if (body.is_discarded()) refuse("body", "not valid JSON");
     if (!body.is_object()) refuse("body", "expected a JSON object");
-    if (body.value("stream", false) != false) refuse("stream", "streaming is not supported: send stream false");
+    if (body.contains("stream") && !body["stream"].is_boolean()) refuse("stream", "expected true or false");
+    if (body.value("stream", false)) refuse("stream", "streaming is not supported: send stream false");
     if (body.contains("n") && body["n"] != 1) refuse("n", "one choice per request");
     if (!body.contains("messages") || !body["messages"].is_array() || body["messages"].empty()) {
         refuse("messages", "expected a non-empty array of messages");
@@ -137,8 +141,12 @@ GenerateRequest chat_request_from_json(std::string_view text, const DecodeLimits
         call.max_tokens = whole(body["max_tokens"], "max_tokens", 1, 4096);
     }
     if (body.contains("temperature")) {
-        if (!body["temperature"].is_number()) refuse("temperature", "expected a number");
-        call.temperature = body["temperature"].get<float>();
+        // A double beyond float's range has no float value (converting it is undefined behaviour).
+        const json & temperature = body["temperature"];
+        if (!temperature.is_number() || !(std::abs(temperature.get<double>()) <= std::numeric_limits<float>::max())) {
+            refuse("temperature", "expected a number");
+        }
+        call.temperature = static_cast<float>(temperature.get<double>());
     }
     if (body.contains("seed")) {
         call.seed = static_cast<std::uint32_t>(whole(body["seed"], "seed", 0, 2147483647));
