@@ -61,7 +61,8 @@ long long whole(const std::string & key, const json & value, long long low, long
     return static_cast<long long>(given);
 }
 
-// A temperature within float's range (a double beyond it has no float value).
+// A temperature within float's range (a double beyond it has no float value: converting it is
+// undefined, and the infinity IEEE hardware gives would pass validation).
 float temperature(const std::string & key, const json & value) {
     const double given = number(key, value);
     if (!(std::abs(given) <= std::numeric_limits<float>::max())) {

@@ -140,17 +140,18 @@ TEST(FuzzFindings, ChatStreamThatIsNoBooleanIsRefusedNamingTheKey) {
                  ErrorKind::InvalidArgument, {"stream", "expected true or false"});
 }
 
-// get<float>() of 1e300 converts a double beyond float's range: undefined behaviour (UBSan
-// float-cast-overflow).
-TEST(FuzzFindings, ChatTemperatureBeyondFloatIsRefusedNotConverted) {
+// get<float>() of 1e300 converts a double beyond float's range (undefined in C++; infinity on
+// IEEE hardware), and an infinite temperature passed GenerateRequest::validate (>= 0).
+TEST(FuzzFindings, ChatTemperatureBeyondFloatIsRefusedNotMadeInfinite) {
     expect_error([] { (void)chat_request_from_json(R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 1e300})",
                                                    dermlens::DecodeLimits{}); },
                  ErrorKind::InvalidArgument, {"temperature", "expected a number"});
 }
 
 // diagnose_request_from_json's whole numbers were cast to long long before their range was checked:
-// 1e300, or "nan" given as text (std::from_chars reads it), was undefined behaviour (UBSan
-// float-cast-overflow); the same for a temperature beyond float's range (regressions/fuzz_request_json/).
+// 1e300, or "nan" given as text (std::from_chars reads it), was undefined behaviour (UBSan:
+// "1e+300 is outside the range of representable values of type 'long long'"); a temperature beyond
+// float's range became infinity and passed validation (regressions/fuzz_request_json/).
 TEST(FuzzFindings, RequestWholeNumberBeyondLongLongIsRefusedNotConverted) {
     expect_error([] { (void)dermlens::diagnose_request_from_json({{"top_k", 1e300}}); }, ErrorKind::InvalidArgument,
                  {"top_k", "out of range 1..1000"});
@@ -161,7 +162,7 @@ TEST(FuzzFindings, RequestWholeNumberNanAsTextIsRefusedNotConverted) {
                  {"seed", "expected a whole number"});
 }
 
-TEST(FuzzFindings, RequestTemperatureBeyondFloatIsRefusedNotConverted) {
+TEST(FuzzFindings, RequestTemperatureBeyondFloatIsRefusedNotMadeInfinite) {
     expect_error([] { (void)dermlens::diagnose_request_from_json({{"temperature", "1e300"}}); },
                  ErrorKind::InvalidArgument, {"temperature", "out of range"});
 }

@@ -141,7 +141,8 @@ GenerateRequest chat_request_from_json(std::string_view text, const DecodeLimits
         call.max_tokens = whole(body["max_tokens"], "max_tokens", 1, 4096);
     }
     if (body.contains("temperature")) {
-        // A double beyond float's range has no float value (converting it is undefined behaviour).
+        // A double beyond float's range has no float value (converting it is undefined; on IEEE hardware it
+        // gives infinity, which the validation's temperature >= 0 lets through).
         const json & temperature = body["temperature"];
         if (!temperature.is_number() || !(std::abs(temperature.get<double>()) <= std::numeric_limits<float>::max())) {
             refuse("temperature", "expected a number");
