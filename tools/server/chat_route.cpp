@@ -13,7 +13,6 @@
 namespace dermlens::server {
 namespace {
 
-using nlohmann::json;
 using nlohmann::ordered_json;
 
 void observe(Metrics & metrics, const GeneratedText & generated, bool with_image) {

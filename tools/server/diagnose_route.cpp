@@ -17,7 +17,6 @@
 namespace dermlens::server {
 namespace {
 
-using nlohmann::json;
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
 
