@@ -6,6 +6,7 @@
 
 #include <algorithm>
 #include <charconv>
+#include <cmath>
 #include <functional>
 #include <limits>
 #include <map>
@@ -47,16 +48,27 @@ double number(const std::string & key, const json & value) {
     refuse(key, fmt::format("expected a number, got {}", type_of(value)));
 }
 
+// Range first: a double beyond long long's range (or NaN) has no integer value, and converting it
+// would be undefined behaviour.
 long long whole(const std::string & key, const json & value, long long low, long long high) {
     const double given = number(key, value);
-    if (given != static_cast<double>(static_cast<long long>(given))) {
+    if (given != std::trunc(given)) {
         refuse(key, fmt::format("expected a whole number, got {}", given));
     }
-    const auto result = static_cast<long long>(given);
-    if (result < low || result > high) {
-        refuse(key, fmt::format("{} is out of range {}..{}", result, low, high));
+    if (!(given >= static_cast<double>(low) && given <= static_cast<double>(high))) {
+        refuse(key, fmt::format("{} is out of range {}..{}", given, low, high));
     }
-    return result;
+    return static_cast<long long>(given);
+}
+
+// A temperature within float's range (a double beyond it has no float value: converting it is
+// undefined, and the infinity IEEE hardware gives would pass validation).
+float temperature(const std::string & key, const json & value) {
+    const double given = number(key, value);
+    if (!(std::abs(given) <= std::numeric_limits<float>::max())) {
+        refuse(key, fmt::format("{} is out of range", given));
+    }
+    return static_cast<float>(given);
 }
 
 bool boolean(const std::string & key, const json & value) {
@@ -129,7 +141,7 @@ const std::vector<std::pair<std::string, Setter>> & setters() {
         {"abstain_below", [](auto & r, auto & k, auto & v) { r.abstain_below = number(k, v); }},
         {"shuffle_options", [](auto & r, auto & k, auto & v) { r.shuffle_options = boolean(k, v); }},
         {"seed", [](auto & r, auto & k, auto & v) { r.seed = static_cast<std::uint32_t>(whole(k, v, 0, 0xffffffffLL)); }},
-        {"temperature", [](auto & r, auto & k, auto & v) { r.temperature = static_cast<float>(number(k, v)); }},
+        {"temperature", [](auto & r, auto & k, auto & v) { r.temperature = temperature(k, v); }},
         {"max_tokens", [](auto & r, auto & k, auto & v) { r.max_tokens = static_cast<int>(whole(k, v, 1, 4096)); }},
         {"age", [](auto & r, auto & k, auto & v) { r.context.age = static_cast<int>(whole(k, v, 0, 120)); }},
         {"sex", [](auto & r, auto & k, auto & v) { r.context.sex = text(k, v); }},

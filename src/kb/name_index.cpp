@@ -75,6 +75,7 @@ void NameIndex::index_deletions(const std::string & key) {
     }
     const auto position = static_cast<std::uint32_t>(typo_keys_.size());
     typo_keys_.push_back(key);
+    longest_typo_key_ = std::max(longest_typo_key_, key.size());
     deletions_[key].push_back(position);
     for (std::string & deleted : one_byte_deletions(key)) {
         deletions_[std::move(deleted)].push_back(position);
@@ -82,7 +83,9 @@ void NameIndex::index_deletions(const std::string & key) {
 }
 
 std::vector<std::string> NameIndex::find_one_typo_away(std::string_view normalized) const {
-    if (normalized.size() < kTypoMinLength) {
+    // Beyond one byte longer than every indexed name, nothing is one edit away; the deletions of a
+    // longer name would cost its length squared.
+    if (normalized.size() < kTypoMinLength || normalized.size() > longest_typo_key_ + 1) {
         return {};
     }
     std::vector<std::string> variants = one_byte_deletions(normalized);

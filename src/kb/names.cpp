@@ -172,19 +172,103 @@ std::string singularize(std::string_view normalized) {
     return std::string(normalized.substr(0, last_word)) + singular_word(normalized.substr(last_word));
 }
 
-std::size_t edit_distance(std::string_view a, std::string_view b) {
+namespace {
+
+constexpr std::size_t kWordBits = 64;
+
+void set_masks(std::string_view pattern, std::array<std::uint64_t, 256> & masks) {
+    for (std::size_t i = 0; i < pattern.size(); ++i) {
+        masks[static_cast<unsigned char>(pattern[i])] |= std::uint64_t{1} << i;
+    }
+}
+
+void clear_masks(std::string_view pattern, std::array<std::uint64_t, 256> & masks) {
+    for (const char c : pattern) {
+        masks[static_cast<unsigned char>(c)] = 0;
+    }
+}
+
+// The textbook dynamic programme, one row at a time, stopping once a whole row exceeds `limit`
+// (every alignment passes through each row, and costs never decrease along it).
+std::size_t row_by_row(std::string_view a, std::string_view b, std::size_t limit) {
     std::vector<std::size_t> row(b.size() + 1);
     std::iota(row.begin(), row.end(), std::size_t{0});
     for (std::size_t i = 1; i <= a.size(); ++i) {
         std::size_t diagonal = row[0];
         row[0] = i;
+        std::size_t row_min = row[0];
         for (std::size_t j = 1; j <= b.size(); ++j) {
             const std::size_t substitution = diagonal + (a[i - 1] == b[j - 1] ? 0 : 1);
             diagonal = row[j];
             row[j] = std::min({row[j] + 1, row[j - 1] + 1, substitution});
+            row_min = std::min(row_min, row[j]);
+        }
+        if (row_min > limit) {
+            return row_min;
         }
     }
     return row[b.size()];
+}
+
+}  // namespace
+
+EditDistanceFrom::EditDistanceFrom(std::string_view from) : from_(from) {
+    if (from_.size() <= kWordBits) {
+        set_masks(from_, from_masks_);
+    }
+}
+
+std::size_t EditDistanceFrom::within(std::string_view to, std::size_t limit) {
+    const std::size_t longer = std::max(from_.size(), to.size());
+    const std::size_t shorter = std::min(from_.size(), to.size());
+    if (longer - shorter > limit) {
+        return longer - shorter;  // a lower bound of the distance, already above the limit
+    }
+    if (shorter == 0) {
+        return longer;
+    }
+    if (from_.size() <= kWordBits) {
+        return bit_parallel(from_, from_masks_, to);
+    }
+    if (to.size() <= kWordBits) {
+        set_masks(to, scratch_);
+        const std::size_t distance = bit_parallel(to, scratch_, from_);
+        clear_masks(to, scratch_);
+        return distance;
+    }
+    return row_by_row(from_, to, limit);
+}
+
+// Myers's algorithm: the differences between neighbouring cells of one column of the dynamic
+// programme (vertical +1 / -1 in pv / mv), advanced one byte of `text` at a time; `score` follows
+// the bottom cell. The top row of the global distance grows by one per byte (the `| 1`).
+std::size_t EditDistanceFrom::bit_parallel(std::string_view pattern, const ByteMasks & masks,
+                                           std::string_view text) const {
+    const std::uint64_t last = std::uint64_t{1} << (pattern.size() - 1);
+    std::uint64_t pv = ~std::uint64_t{0};
+    std::uint64_t mv = 0;
+    std::size_t score = pattern.size();
+    for (const char c : text) {
+        const std::uint64_t eq = masks[static_cast<unsigned char>(c)];
+        const std::uint64_t xv = eq | mv;
+        const std::uint64_t xh = (((eq & pv) + pv) ^ pv) | eq;
+        std::uint64_t ph = mv | ~(xh | pv);
+        std::uint64_t mh = pv & xh;
+        if (ph & last) {
+            ++score;
+        } else if (mh & last) {
+            --score;
+        }
+        ph = (ph << 1) | 1;
+        mh <<= 1;
+        pv = mh | ~(xv | ph);
+        mv = ph & xv;
+    }
+    return score;
+}
+
+std::size_t edit_distance(std::string_view a, std::string_view b) {
+    return EditDistanceFrom(a).within(b, std::max(a.size(), b.size()));
 }
 
 }  // namespace dermlens::kb

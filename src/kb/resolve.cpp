@@ -8,13 +8,20 @@
 
 #include <algorithm>
 #include <cctype>
-#include <utility>
+#include <iterator>
+#include <limits>
+#include <map>
+#include <set>
 #include <tuple>
+#include <utility>
 
 namespace dermlens::kb {
 namespace {
 
 constexpr std::size_t kSuggestionCount = 3;
+// Twice the longest name of the shipped knowledge base (66 bytes): a longer key is text, not a
+// misspelt name, and its distances to every name would cost a scan in proportion to its length.
+constexpr std::size_t kMaxSuggestedKeyLength = 128;
 
 std::string normalized_query(std::string_view name) {
     std::string key = normalize_name(name);
@@ -30,28 +37,85 @@ struct Suggestion {
     std::string id;
 };
 
-// The closest claim of each condition in `index` to `key`, added to `best`; a
-// claim already there stays unless the new one is closer.
-void collect_closest(const NameIndex & index, const std::string & key, std::map<std::string, Suggestion> & best) {
-    std::map<std::string, Suggestion> closest;
-    for (const auto & [name, claims] : index.claims()) {
-        const std::size_t distance = edit_distance(key, name);
-        for (const auto & claim : claims) {
-            const auto it = closest.find(claim.id);
-            const bool closer = it == closest.end() ||
-                                std::tie(distance, claim.text) < std::tie(it->second.distance, it->second.text);
-            if (closer) {
-                closest.insert_or_assign(claim.id, Suggestion{distance, claim.text, claim.id});
+// The known names closest to one query, the closest claim of each condition, found by a scan of
+// every indexed name in which each distance is bounded by that of the kSuggestionCount-th closest
+// condition so far: a name further than that can change neither which conditions are suggested
+// nor their texts, and its distance costs little to rule out (EditDistanceFrom::within). The
+// suggestions are those of an unbounded scan.
+class ClosestNames {
+public:
+    explicit ClosestNames(const std::string & key) : distance_(key) {}
+
+    // The closest claim of each condition in `index`, kept where the condition has none yet or
+    // only a further one from an earlier index (an earlier index wins ties).
+    void scan(const NameIndex & index) {
+        std::map<std::string, Suggestion> closest;
+        for (const auto & [name, claims] : index.claims()) {
+            const std::size_t distance = distance_.within(name, limit());
+            if (distance > limit()) {
+                continue;
+            }
+            for (const auto & claim : claims) {
+                const auto it = closest.find(claim.id);
+                const bool closer = it == closest.end() ||
+                                    std::tie(distance, claim.text) < std::tie(it->second.distance, it->second.text);
+                if (closer) {
+                    note_distance(claim.id, distance);
+                    closest.insert_or_assign(claim.id, Suggestion{distance, claim.text, claim.id});
+                }
+            }
+        }
+        for (auto & [id, suggestion] : closest) {
+            const auto it = best_.find(id);
+            if (it == best_.end() || suggestion.distance < it->second.distance) {
+                best_.insert_or_assign(id, std::move(suggestion));
             }
         }
     }
-    for (auto & [id, suggestion] : closest) {
-        const auto it = best.find(id);
-        if (it == best.end() || suggestion.distance < it->second.distance) {
-            best.insert_or_assign(id, std::move(suggestion));
+
+    // The kSuggestionCount closest, by distance, then text, then id.
+    std::vector<Suggestion> ranked() && {
+        std::vector<Suggestion> ranked;
+        for (auto & [id, suggestion] : best_) {
+            ranked.push_back(std::move(suggestion));
         }
+        const std::size_t count = std::min(kSuggestionCount, ranked.size());
+        std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(count), ranked.end(),
+                          [](const Suggestion & a, const Suggestion & b) {
+                              return std::tie(a.distance, a.text, a.id) < std::tie(b.distance, b.text, b.id);
+                          });
+        ranked.resize(count);
+        return ranked;
     }
-}
+
+private:
+    // The distance beyond which a name cannot be suggested: that of the kSuggestionCount-th
+    // closest condition so far (a condition's distance only ever decreases).
+    std::size_t limit() const {
+        if (distances_.size() < kSuggestionCount) {
+            return std::numeric_limits<std::size_t>::max() - 1;
+        }
+        return *std::next(distances_.begin(), static_cast<std::ptrdiff_t>(kSuggestionCount - 1));
+    }
+
+    // Condition `id` has a claim at `distance`.
+    void note_distance(const std::string & id, std::size_t distance) {
+        const auto [it, added] = condition_distance_.try_emplace(id, distance);
+        if (!added) {
+            if (distance >= it->second) {
+                return;
+            }
+            distances_.erase(distances_.find(it->second));
+            it->second = distance;
+        }
+        distances_.insert(distance);
+    }
+
+    EditDistanceFrom distance_;
+    std::map<std::string, Suggestion> best_;                 // the indexes scanned so far
+    std::map<std::string, std::size_t> condition_distance_;  // each condition's closest claim so far
+    std::multiset<std::size_t> distances_;                   // the values of condition_distance_
+};
 
 // The one id `index` has for `key`; std::nullopt for none; throws when several conditions claim it.
 std::optional<std::string> unique_match(const NameIndex & index, const std::string & key, std::string_view name,
@@ -145,23 +209,17 @@ std::string KnowledgeBase::resolve(std::string_view name, std::string_view label
 }
 
 // "; did you mean: a, b, c?" with the known names closest to `key` by edit distance,
-// one per condition; empty when nothing is known.
+// one per condition; empty when nothing is known or the key is too long to be a misspelt name.
 std::string KnowledgeBase::suggestions(const std::string & key) const {
-    std::map<std::string, Suggestion> best;
-    collect_closest(names_, key, best);  // first: a condition's own names win ties with dataset labels
-    collect_closest(labels_, key, best);
-    std::vector<Suggestion> ranked;
-    for (auto & [id, suggestion] : best) {
-        ranked.push_back(std::move(suggestion));
+    if (key.size() > kMaxSuggestedKeyLength) {
+        return "";
     }
-    const std::size_t count = std::min(kSuggestionCount, ranked.size());
-    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(count), ranked.end(),
-                      [](const Suggestion & a, const Suggestion & b) {
-                          return std::tie(a.distance, a.text, a.id) < std::tie(b.distance, b.text, b.id);
-                      });
+    ClosestNames closest(key);
+    closest.scan(names_);  // first: a condition's own names win ties with dataset labels
+    closest.scan(labels_);
     std::vector<std::string> texts;
-    for (std::size_t i = 0; i < count; ++i) {
-        texts.push_back(ranked[i].text);
+    for (const Suggestion & suggestion : std::move(closest).ranked()) {
+        texts.push_back(suggestion.text);
     }
     return texts.empty() ? "" : fmt::format("; did you mean: {}?", fmt::join(texts, ", "));
 }

@@ -4,10 +4,12 @@
 #include "support/temp_dir.h"
 
 #include "dermlens/kb/knowledge_base.h"
+#include "dermlens/request_json.h"
 #include "eval/run_store.h"
 #include "image/image.h"
 #include "model/gguf_check.h"
 #include "probe/probe.h"
+#include "request_parsing.h"
 
 #include <sqlite3.h>
 
@@ -20,6 +22,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using dermlens::ErrorKind;
+using dermlens::server::chat_request_from_json;
 using dermlens::test::expect_error;
 using dermlens::test::TempDir;
 using dermlens::test::write_file;
@@ -126,6 +129,42 @@ TEST(FuzzFindings, DamagedRunStoreIsRefusedInsteadOfReadInconsistently) {
                   file);
     expect_error([&] { (void)dermlens::eval::RunStore::open(file); }, ErrorKind::InvalidInput,
                  {"run store '" + file.string() + "'", "the SQLite file is damaged", "free space corruption"});
+}
+
+// Found while writing fuzz_server_request (its inputs are in regressions/fuzz_server_request/):
+// nlohmann's value("stream", false) throws type_error.302 for a string, which reached the client
+// as a 500 "internal error" instead of a refusal naming the key.
+TEST(FuzzFindings, ChatStreamThatIsNoBooleanIsRefusedNamingTheKey) {
+    expect_error([] { (void)chat_request_from_json(R"({"messages": [{"role": "user", "content": "hi"}], "stream": "no"})",
+                                                   dermlens::DecodeLimits{}); },
+                 ErrorKind::InvalidArgument, {"stream", "expected true or false"});
+}
+
+// get<float>() of 1e300 converts a double beyond float's range (undefined in C++; infinity on
+// IEEE hardware), and an infinite temperature passed GenerateRequest::validate (>= 0).
+TEST(FuzzFindings, ChatTemperatureBeyondFloatIsRefusedNotMadeInfinite) {
+    expect_error([] { (void)chat_request_from_json(R"({"messages": [{"role": "user", "content": "hi"}], "temperature": 1e300})",
+                                                   dermlens::DecodeLimits{}); },
+                 ErrorKind::InvalidArgument, {"temperature", "expected a number"});
+}
+
+// diagnose_request_from_json's whole numbers were cast to long long before their range was checked:
+// 1e300, or "nan" given as text (std::from_chars reads it), was undefined behaviour (UBSan:
+// "1e+300 is outside the range of representable values of type 'long long'"); a temperature beyond
+// float's range became infinity and passed validation (regressions/fuzz_request_json/).
+TEST(FuzzFindings, RequestWholeNumberBeyondLongLongIsRefusedNotConverted) {
+    expect_error([] { (void)dermlens::diagnose_request_from_json({{"top_k", 1e300}}); }, ErrorKind::InvalidArgument,
+                 {"top_k", "out of range 1..1000"});
+}
+
+TEST(FuzzFindings, RequestWholeNumberNanAsTextIsRefusedNotConverted) {
+    expect_error([] { (void)dermlens::diagnose_request_from_json({{"seed", "nan"}}); }, ErrorKind::InvalidArgument,
+                 {"seed", "expected a whole number"});
+}
+
+TEST(FuzzFindings, RequestTemperatureBeyondFloatIsRefusedNotMadeInfinite) {
+    expect_error([] { (void)dermlens::diagnose_request_from_json({{"temperature", "1e300"}}); },
+                 ErrorKind::InvalidArgument, {"temperature", "out of range"});
 }
 
 }  // namespace

@@ -3,6 +3,7 @@
 // or from form fields alike); the answer is the `diagnose --json` object of that image, with
 // `heatmaps` as PNG data URIs when asked, and the image-quality gate's verdict as `quality`.
 #include "data_uri.h"
+#include "request_parsing.h"
 #include "server_state.h"
 
 #include "dermlens/quality.h"
@@ -16,68 +17,8 @@
 namespace dermlens::server {
 namespace {
 
-using nlohmann::json;
 using nlohmann::ordered_json;
 namespace fs = std::filesystem;
-
-struct DiagnoseCall {
-    std::optional<Image> image;
-    json options = json::object();
-    bool heatmap = false;
-};
-
-bool heatmap_flag(const json & value) {
-    if (value.is_boolean()) return value.get<bool>();
-    if (value.is_string()) {
-        const std::string & text = value.get_ref<const std::string &>();
-        if (text == "true" || text == "1" || text == "on") return true;
-        if (text == "false" || text == "0" || text == "off" || text.empty()) return false;
-    }
-    throw Error(ErrorKind::InvalidArgument, "heatmap: expected true or false", "heatmap");
-}
-
-DiagnoseCall from_form(const ServerParams & params, const httplib::Request & req) {
-    DiagnoseCall call;
-    for (const auto & [name, part] : req.files) {
-        if (name == "image") {
-            const auto * data = reinterpret_cast<const std::uint8_t *>(part.content.data());
-            call.image = Image::from_bytes({data, part.content.size()}, part.filename.empty() ? "upload" : part.filename,
-                                           image_limits(params));
-        } else if (name == "heatmap") {
-            call.heatmap = heatmap_flag(part.content);
-        } else if (call.options.contains(name)) {
-            throw Error(ErrorKind::InvalidArgument, fmt::format("{}: given more than once", name), name);
-        } else {
-            call.options[name] = part.content;
-        }
-    }
-    return call;
-}
-
-DiagnoseCall from_json(const ServerParams & params, const httplib::Request & req) {
-    json body = json::parse(req.body, nullptr, /*allow_exceptions=*/false);
-    if (body.is_discarded()) {
-        throw Error(ErrorKind::InvalidArgument, "request body: not valid JSON", "body");
-    }
-    if (!body.is_object()) {
-        throw Error(ErrorKind::InvalidArgument, "request body: expected a JSON object", "body");
-    }
-    DiagnoseCall call;
-    if (body.contains("image")) {
-        if (!body["image"].is_string()) {
-            throw Error(ErrorKind::InvalidArgument, "image: expected a string (a data URI or base64)", "image");
-        }
-        const std::vector<std::uint8_t> bytes = decode_image_field(body["image"].get<std::string>(), "image");
-        call.image = Image::from_bytes(bytes, "upload", image_limits(params));
-        body.erase("image");
-    }
-    if (body.contains("heatmap")) {
-        call.heatmap = heatmap_flag(body["heatmap"]);
-        body.erase("heatmap");
-    }
-    call.options = std::move(body);
-    return call;
-}
 
 // A folder of this request's heat maps, removed with it.
 struct ScratchDir {
@@ -111,9 +52,13 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
     DiagnoseCall call;
     try {
         if (req.is_multipart_form_data()) {
-            call = from_form(state.params, req);
+            std::vector<FormField> fields;
+            for (const auto & [name, part] : req.files) {
+                fields.push_back({name, part.filename, part.content});
+            }
+            call = diagnose_call_from_form(fields, image_limits(state.params));
         } else if (req.get_header_value("Content-Type").rfind("application/json", 0) == 0) {
-            call = from_json(state.params, req);
+            call = diagnose_call_from_json(req.body, image_limits(state.params));
         } else {
             send_error(res, unsupported_media("send the image as multipart/form-data (field 'image') or as "
                                               "application/json ({\"image\": \"data:...;base64,...\"})"));

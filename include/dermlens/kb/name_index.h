@@ -50,6 +50,7 @@ private:
     // Each indexed name long enough for typos, and each of its one-byte deletions -> the names (as
     // positions in typo_keys_) it comes from.
     std::vector<std::string> typo_keys_;
+    std::size_t longest_typo_key_ = 0;
     std::unordered_map<std::string, std::vector<std::uint32_t>> deletions_;
     std::map<std::string, std::set<std::string, std::less<>>, std::less<>> singulars_;
 };
