@@ -90,6 +90,7 @@ std::string sha256_file_remembered(const fs::path & path, const fs::path & store
     const std::string sha256 = sha256_file(path);
     // A file written while it was hashed is not remembered: its hash may mix two versions.
     if (before && key.find('\n') == std::string::npos && identity_of(path) == before) {
+        std::erase_if(files, [](const auto & entry) { return !identity_of(entry.first); });  // deleted files
         files[key] = {*before, sha256};
         write_store(store, files);
     }

@@ -12,7 +12,8 @@
 namespace dermlens {
 
 // sha256_file(path), remembered in `store` (a text file, one line per file; created on first
-// use, its folder too). A store that cannot be written only costs the next start its hashing.
+// use, its folder too; files that no longer exist are dropped from it whenever it is written).
+// A store that cannot be written only costs the next start its hashing.
 // Throws Error(InvalidInput) naming `path` as sha256_file does.
 std::string sha256_file_remembered(const std::filesystem::path & path, const std::filesystem::path & store);
 

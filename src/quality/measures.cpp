@@ -16,6 +16,17 @@
 namespace dermlens::quality {
 namespace {
 
+// CIE L*a*b* channels of an 8-bit RGB image (L in 0..100).
+std::array<cv::Mat1f, 3> lab_channels(const cv::Mat3b & rgb) {
+    cv::Mat3f scaled;
+    rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
+    cv::Mat3f lab;
+    cv::cvtColor(scaled, lab, cv::COLOR_RGB2Lab);
+    std::array<cv::Mat1f, 3> channels;
+    cv::split(lab, channels.data());
+    return channels;
+}
+
 // Crété-Roffet's measure along one axis (rows or columns). Steps below kLeastStep grey levels
 // are left out: in a smooth 8-bit gradient the quantisation makes one-level stairs that the box
 // blur would smooth, which would make the most blurred image look sharp.
@@ -127,12 +138,7 @@ double clipped_share(const cv::Mat3b & rgb, int highest) {
 }
 
 double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees) {
-    cv::Mat3f scaled;
-    rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
-    cv::Mat3f lab;
-    cv::cvtColor(scaled, lab, cv::COLOR_RGB2Lab);
-    std::array<cv::Mat1f, 3> channels;
-    cv::split(lab, channels.data());
+    std::array<cv::Mat1f, 3> channels = lab_channels(rgb);
     // Near black (a vignette, shadow) and clipped pixels carry no colour of the scene.
     const cv::Mat1b used = (channels[0] > 8.0f) & (channels[0] < 97.0f);
     if (cv::countNonZero(used) == 0) return 0.0;
@@ -212,12 +218,7 @@ constexpr double kLevelsPerColourUnit = 3.0;
 }  // namespace
 
 cv::Mat3b colour_distance_image(const cv::Mat3b & rgb, double levels_per_unit) {
-    cv::Mat3f scaled;
-    rgb.convertTo(scaled, CV_32F, 1.0 / 255.0);
-    cv::Mat3f lab;
-    cv::cvtColor(scaled, lab, cv::COLOR_RGB2Lab);
-    std::array<cv::Mat1f, 3> channels;
-    cv::split(lab, channels.data());
+    std::array<cv::Mat1f, 3> channels = lab_channels(rgb);
     cv::Mat1f squared(rgb.size(), 0.0f);
     for (cv::Mat1f & channel : channels) {
         const cv::Mat1f difference = channel - median_of(channel);

@@ -79,6 +79,19 @@ TEST(FileHashCache, ADamagedOrUnwritableStoreStillGivesTheHash) {
     EXPECT_EQ(sha256_file_remembered(model, dir / "a file" / "file-hashes.txt"), sha256_file(model));
 }
 
+TEST(FileHashCache, ForgetsFilesThatNoLongerExist) {
+    TempDir dir("hash_cache_deleted");
+    const fs::path store = dir / "file-hashes.txt";
+    write(dir / "old.gguf", "old weights");
+    write(dir / "new.gguf", "new weights");
+    sha256_file_remembered(dir / "old.gguf", store);
+    fs::remove(dir / "old.gguf");
+    sha256_file_remembered(dir / "new.gguf", store);
+    const std::string remembered = read(store);
+    EXPECT_EQ(remembered.find("old.gguf"), std::string::npos) << remembered;
+    EXPECT_NE(remembered.find("new.gguf"), std::string::npos) << remembered;
+}
+
 TEST(FileHashCache, AMissingFileIsNamed) {
     TempDir dir("hash_cache_missing");
     try {
