@@ -29,7 +29,7 @@ import subprocess
 import sys
 import time
 
-from diagnose_breakdown import REPO, default_image, generated_model
+from diagnose_breakdown import REPO, add_model_arguments, default_image, generated_model
 
 LABELS = ["melanoma", "nevus", "seborrheic keratosis", "basal cell carcinoma", "actinic keratosis",
           "dermatofibroma", "vascular lesion"]
@@ -40,14 +40,7 @@ def parse_args():
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--dermlens", default=str(REPO / "build/bin/dermlens"), help="(default: %(default)s)")
     parser.add_argument("--mtmd-cli", default=str(REPO / "build/bin/llama-mtmd-cli"), help="(default: %(default)s)")
-    parser.add_argument("--model", help="GGUF text model (else one is generated from --preset)")
-    parser.add_argument("--mmproj", help="GGUF projector of --model")
-    parser.add_argument("--preset", default="tiny", help="generated model: tiny, gemma3-4b (default: %(default)s)")
-    parser.add_argument("--arch", default=None, help="generated model architecture (default: the preset's)")
-    parser.add_argument("--type", default="f16", help="generated text model type (default: %(default)s)")
-    parser.add_argument("--mmproj-type", default="f16", help="generated projector type (default: %(default)s)")
-    parser.add_argument("--models-dir", default=os.path.expanduser("~/.cache/dermlens/bench"),
-                        help="where generated models are kept between runs (default: %(default)s)")
+    add_model_arguments(parser)
     parser.add_argument("--image", default=None, help="image (default: the first shared melanoma image)")
     parser.add_argument("--pairs", type=int, default=3, help="alternated pairs of runs (default: %(default)s)")
     parser.add_argument("--warmup", type=int, default=1,

@@ -6,6 +6,7 @@
 #include "dermlens/error.h"
 #include "dermlens/kb/knowledge_base.h"
 #include "pipeline/prompt.h"
+#include "support/shipped_kb.h"
 
 #include <gtest/gtest.h>
 
@@ -23,6 +24,7 @@ using dermlens::pipeline::PromptRequest;
 using dermlens::pipeline::PromptStyle;
 using dermlens::pipeline::PromptTurns;
 using dermlens::pipeline::Strategy;
+using dermlens::test::shipped_kb;
 
 // Five of the isic9class labels, written as a person would; the knowledge base resolves
 // them through that label set.
@@ -31,11 +33,6 @@ const std::vector<std::string> kLabels{"melanoma", "nevus", "basal cell carcinom
 // What a probe's top-3 could be, for topk and combined.
 const std::vector<std::string> kCandidates{"seborrheic keratosis", "melanoma", "nevus"};
 const ClinicalContext kContext{54, "female", "back", "itching for two months", 3};
-
-const dermlens::kb::KnowledgeBase & shipped_kb() {
-    static const auto kb = dermlens::kb::KnowledgeBase::load({dermlens::kb::KnowledgeBase::shipped_dir()});
-    return kb;
-}
 
 PromptRequest request_for(Strategy strategy, PromptStyle style, bool context_and_not_sure,
                           DescriptionSchema schema = DescriptionSchema::FiveCriteria) {

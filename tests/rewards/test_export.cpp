@@ -3,7 +3,7 @@
 // stores ground truth the rewards score back; the same seed gives byte-identical files.
 #include "rewards/export.h"
 
-#include "rewards/shipped_kb.h"
+#include "support/shipped_kb.h"
 #include "support/expect_error.h"
 #include "support/temp_dir.h"
 

@@ -3,7 +3,7 @@
 // lesion 2, melanoma 3), so under eq. 7 melanoma scores 0.75 * 3/4 = 0.5625 and malignant
 // melanocytic lesion 0.75 * 2/4 = 0.375.
 #include "dermlens/rewards.h"
-#include "rewards/shipped_kb.h"
+#include "support/shipped_kb.h"
 #include "support/expect_error.h"
 
 #include <gtest/gtest.h>

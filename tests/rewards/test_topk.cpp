@@ -1,7 +1,7 @@
 // SkinFlow's positional top-K reward (paper 003 eqs. 7-8) with the shipped weights
 // w = 1, 5/6, 4/6, 3/6, 2/6, 1/6 and the knowledge base's clinical grading, truth melanoma.
 #include "dermlens/rewards.h"
-#include "rewards/shipped_kb.h"
+#include "support/shipped_kb.h"
 #include "support/expect_error.h"
 
 #include <gtest/gtest.h>

@@ -3,7 +3,7 @@
 #include "rewards/trajectory.h"
 
 #include "dermlens/rewards.h"
-#include "rewards/shipped_kb.h"
+#include "support/shipped_kb.h"
 
 #include <gtest/gtest.h>
 

@@ -13,6 +13,7 @@
 
 #include <netinet/in.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include <future>
 
@@ -38,6 +39,20 @@ httplib::MultipartFormDataItems lesion_form(const std::vector<std::pair<std::str
 }
 
 // The answer is the error shape with this status, and its message holds `needle`.
+// A raw socket to the server (-1 on failure), for requests httplib would not send: truncated, abandoned.
+int connect_loopback(int port) {
+    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
+    sockaddr_in address{};
+    address.sin_family = AF_INET;
+    address.sin_port = htons(static_cast<std::uint16_t>(port));
+    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
+    if (fd >= 0 && ::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address) != 0) {
+        ::close(fd);
+        return -1;
+    }
+    return fd;
+}
+
 void expect_api_error(const httplib::Result & res, int status, const std::string & needle) {
     ASSERT_TRUE(res) << "no answer";
     EXPECT_EQ(res->status, status) << res->body;
@@ -198,12 +213,8 @@ TEST(ServeApi, EveryEndpointAndEveryError) {
 
     // A truncated upload (the client promises more than it sends, then leaves) harms nothing.
     {
-        const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-        sockaddr_in address{};
-        address.sin_family = AF_INET;
-        address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-        address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-        ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+        const int fd = connect_loopback(server.port());
+        ASSERT_GE(fd, 0);
         const std::string head = "POST /v1/diagnose HTTP/1.1\r\nHost: x\r\nX-Api-Key: s3cret\r\n"
                                  "Content-Type: application/json\r\nContent-Length: 100000\r\n\r\n{\"image\": \"UE5H";
         ASSERT_EQ(::send(fd, head.data(), head.size(), 0), static_cast<ssize_t>(head.size()));
@@ -289,12 +300,8 @@ TEST(ServeApi, TheQueueIsBoundedAndLeavingClientsAreCancelled) {
     // given only when the Engine stopped). Describing first gives the Engine tokens to stop before.
     const std::string body = json{{"image", data_uri(shared_lesion().parent_path() / "ISIC_0000004.jpg")}, {"labels", "melanoma,nevus"},
                                   {"strategy", "describe-then-decide"}}.dump();
-    const int fd = ::socket(AF_INET, SOCK_STREAM, 0);
-    sockaddr_in address{};
-    address.sin_family = AF_INET;
-    address.sin_port = htons(static_cast<std::uint16_t>(server.port()));
-    address.sin_addr.s_addr = htonl(INADDR_LOOPBACK);
-    ASSERT_EQ(::connect(fd, reinterpret_cast<sockaddr *>(&address), sizeof address), 0);
+    const int fd = connect_loopback(server.port());
+    ASSERT_GE(fd, 0);
     const std::string message = "POST /v1/diagnose HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\nContent-Length: " +
                                 std::to_string(body.size()) + "\r\n\r\n" + body;
     ASSERT_EQ(::send(fd, message.data(), message.size(), 0), static_cast<ssize_t>(message.size()));

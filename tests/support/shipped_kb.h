@@ -1,4 +1,4 @@
-// The shipped knowledge base, loaded once per test binary.
+// The shipped knowledge base (data/kb), loaded once per test binary.
 #pragma once
 
 #include "dermlens/kb.h"
