@@ -115,12 +115,17 @@ def main():
                              "for models where a request takes minutes)")
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", default="1,2,4")
+    parser.add_argument("--workloads", default="fresh,repeat",
+                        help="fresh (every request another image), repeat (the same image again), or both")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--log", default="bench_serve.log")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
+    workloads = args.workloads.split(",")
+    if not workloads or set(workloads) - {"fresh", "repeat"}:
+        sys.exit(f"--workloads {args.workloads}: name fresh, repeat or both")
     paths = sorted(pathlib.Path(args.images).rglob("*.jpg"))
     per_round = {level: args.per_round or level for level in levels}
     needed = sum(per_round.values()) * args.rounds
@@ -144,7 +149,7 @@ def main():
     try:
         for client, server in zip(clients, servers):
             wait_healthy(client.url, server)
-        results = {(client.name, workload, level): [] for client in clients for workload in ("fresh", "repeat")
+        results = {(client.name, workload, level): [] for client in clients for workload in workloads
                    for level in levels}
         for client in clients:  # the repeat workload's image, encoded once before it is timed
             client.ask(pictures[0])
@@ -155,15 +160,17 @@ def main():
                 taken += per_round[level]
                 order = clients if round_index % 2 == 0 else list(reversed(clients))  # alternated
                 for client in order:
-                    results[(client.name, "fresh", level)].append(images_per_minute(client, fresh, level))
-                    results[(client.name, "repeat", level)].append(
-                        images_per_minute(client, [pictures[0]] * per_round[level], level))
+                    if "fresh" in workloads:
+                        results[(client.name, "fresh", level)].append(images_per_minute(client, fresh, level))
+                    if "repeat" in workloads:
+                        results[(client.name, "repeat", level)].append(
+                            images_per_minute(client, [pictures[0]] * per_round[level], level))
         if needed > len(pictures):
             print(f"note: {len(pictures)} images for {needed} fresh requests: later rounds reuse images, "
                   "which dermlens's embedding cache then serves", file=sys.stderr)
         print(f"{'workload':8} {'clients':>7} " + " ".join(f"{client.name:>18}" for client in clients)
               + ("    ratio" if len(clients) == 2 else ""))
-        for workload in ("fresh", "repeat"):
+        for workload in workloads:
             for level in levels:
                 medians = []
                 for client in clients:

@@ -58,6 +58,7 @@ class Engine:
         probe: Optional[PathLike] = None,
         cache: Optional[PathLike] = None,
         threads: int = 0,
+        parallel: int = 1,
         context_size: int = 4096,
         batch_size: int = 512,
         flash_attention: str = "auto",

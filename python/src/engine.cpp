@@ -231,6 +231,9 @@ py::dict engine_info_of(const EngineInfo & info) {
     out["embedding_cache"] = info.embedding_cache.empty() ? py::object(py::none()) : py::str(info.embedding_cache.string());
     out["data_dir"] = info.data_dir.string();
     out["threads"] = info.threads;
+    out["parallel"] = info.parallel;
+    out["threads_per_session"] = info.threads_per_session;
+    out["busy_sessions"] = info.busy_sessions;
     out["context_size"] = info.context_size;
     out["batch_size"] = info.batch_size;
     out["flash_attention"] = flash_attention_name(info.flash_attention);
@@ -248,7 +251,8 @@ py::dict engine_info_of(const EngineInfo & info) {
 
 std::unique_ptr<Engine> make_engine(const std::filesystem::path & model, const std::filesystem::path & mmproj,
                                     const std::optional<std::filesystem::path> & probe,
-                                    const std::optional<std::filesystem::path> & cache, int threads, int context_size,
+                                    const std::optional<std::filesystem::path> & cache, int threads, int parallel,
+                                    int context_size,
                                     int batch_size, const std::string & flash_attention,
                                     const std::string & vision_flash_attention, bool capture_attention,
                                     bool reuse_prefix, const std::vector<std::filesystem::path> & kb_overlays,
@@ -260,6 +264,7 @@ std::unique_ptr<Engine> make_engine(const std::filesystem::path & model, const s
     params.probe = probe.value_or(std::filesystem::path{});
     params.embedding_cache = cache.value_or(std::filesystem::path{});
     params.threads = threads;
+    params.parallel = parallel;
     params.context_size = context_size;
     params.batch_size = batch_size;
     params.flash_attention = flash_attention_of(flash_attention, "flash_attention");
@@ -277,15 +282,17 @@ std::unique_ptr<Engine> make_engine(const std::filesystem::path & model, const s
 constexpr const char * kEngineDoc = R"(A loaded model pair (GGUF text model + vision projector) with the knowledge base, an
 optional few-shot probe and an optional embedding cache: load once, diagnose many images.
 
-Engine(model, mmproj, *, probe=None, cache=None, threads=0, context_size=4096, batch_size=512,
+Engine(model, mmproj, *, probe=None, cache=None, threads=0, parallel=1, context_size=4096, batch_size=512,
        flash_attention="auto", vision_flash_attention="auto", capture_attention=False,
        reuse_prefix=True, kb_overlays=(), data_dir=None, conformal_score="",
        per_class_calibration=False)
 
-threads=0 uses every core. capture_attention=True makes attention maps possible
+threads=0 uses every core. parallel=N lets N calls from different Python threads decode at once
+(the model loaded once, a KV cache per call, the threads shared among them); more calls wait.
+capture_attention=True makes attention maps possible
 (diagnose(attention=True)). Raises dermlens.InvalidArgument for bad parameters,
 dermlens.InvalidModel for unusable model files, dermlens.InvalidInput for a bad probe or cache.
-Calls from several threads are safe and run one after another.)";
+Calls from several threads are safe; beyond `parallel` of them they run one after another.)";
 
 constexpr const char * kDiagnoseDoc = R"(Diagnose one image and return the report of `dermlens diagnose --json` as a dict.
 
@@ -326,7 +333,8 @@ void register_engine(py::module_ & module) {
 
     py::class_<Engine>(module, "Engine", kEngineDoc)
         .def(py::init(&make_engine), py::arg("model"), py::arg("mmproj"), py::kw_only(), py::arg("probe") = py::none(),
-             py::arg("cache") = py::none(), py::arg("threads") = 0, py::arg("context_size") = 4096,
+             py::arg("cache") = py::none(), py::arg("threads") = 0, py::arg("parallel") = 1,
+             py::arg("context_size") = 4096,
              py::arg("batch_size") = 512, py::arg("flash_attention") = "auto",
              py::arg("vision_flash_attention") = "auto", py::arg("capture_attention") = false,
              py::arg("reuse_prefix") = true, py::arg("kb_overlays") = std::vector<std::filesystem::path>{},

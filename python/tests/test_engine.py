@@ -1,7 +1,9 @@
 """dermlens.Engine on a generated tiny Gemma 3: the report of `dermlens diagnose --json` for an
 image given as a path, as bytes and as pixels; bad input raised as dermlens exceptions naming it;
 Ctrl-C (KeyboardInterrupt) cancelling a running describe-then-decide within a second with the
-Engine usable after; the GIL released during inference; the encoding reused; data found installed."""
+Engine usable after; the GIL released during inference; parallel=2 decoding two calls from two
+Python threads at once, each giving the single-session report; the encoding reused; data found
+installed."""
 
 import json
 import os
@@ -148,6 +150,34 @@ def test_the_gil_is_released_during_inference(engine, lesions):
     thread.join()
     # A held GIL would leave the thread one tick at most (the interpreter switches every 5 ms).
     assert during >= max(3, int(elapsed * 1000 / 20)), (during, elapsed)
+
+
+def test_parallel_engines_decode_two_calls_at_once_with_the_single_session_reports(engine, tiny_model, lesions):
+    model, mmproj = tiny_model
+    alone = [stable(engine.diagnose(str(image), **OPTIONS)) for image in lesions[:2]]
+    both = dermlens.Engine(model, mmproj, threads=1, parallel=2)
+    assert both.info()["parallel"] == 2
+    decoding = threading.Barrier(2, timeout=30)  # opens only when both calls are inside their decoding
+    met, busy, reports = [False, False], [0, 0], [None, None]
+
+    def diagnose(i):
+        def progress(stage, step, total):
+            if stage == "generate" and step == 0 and not met[i]:
+                decoding.wait()
+                met[i] = True
+                busy[i] = both.info()["busy_sessions"]
+        reports[i] = stable(both.diagnose(str(lesions[i]), progress=progress, **OPTIONS))
+
+    threads = [threading.Thread(target=diagnose, args=(i,)) for i in range(2)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert met == [True, True], "the two calls were never decoding at the same time"
+    assert busy == [2, 2]
+    assert reports == alone
+    with pytest.raises(dermlens.InvalidArgument, match="parallel"):
+        dermlens.Engine(model, mmproj, threads=1, parallel=0)
 
 
 def test_the_installed_package_reads_its_own_data_folder():

@@ -34,8 +34,23 @@ std::pair<int, int> KvPrefix::image_cells() const {
     return {-1, 0};
 }
 
+void KvPrefix::keep_prompt_logits(const float * logits, std::size_t n_vocab) {
+    prompt_items_ = items_.size();
+    prompt_logits_.assign(logits, logits + n_vocab);
+}
+
+const std::vector<float> * KvPrefix::prompt_logits(const std::vector<PromptItem> & next) const {
+    const bool same = prompt_items_ > 0 && next.size() == prompt_items_ &&
+                      std::equal(next.begin(), next.end(), items_.begin());
+    return same ? &prompt_logits_ : nullptr;
+}
+
 void KvPrefix::truncate(std::size_t items) {
     items = std::min(items, items_.size());
+    if (items < prompt_items_) {
+        prompt_items_ = 0;
+        prompt_logits_.clear();
+    }
     items_.resize(items);
     end_position_.resize(items);
     end_tokens_.resize(items);

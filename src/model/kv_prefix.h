@@ -11,6 +11,11 @@
 // text after it), and every chunk is evaluated whole: the logits then do not depend on
 // what the cache held before (a batch split elsewhere changes them in the last digits),
 // so the same prompt gives the same answer whatever came before it.
+//
+// The same prompt again (a client asking about the same image twice) evaluates nothing: the
+// logits of a prompt's last item are kept with it, and they are the very numbers that
+// evaluating its last chunk again would give. llama-server instead evaluates the last token
+// alone again, which changes them in the last digits.
 #pragma once
 
 #include <cstddef>
@@ -45,6 +50,12 @@ public:
     // The first image's KV cells: {its first cell, its cell count}; {-1, 0} when none is cached.
     std::pair<int, int> image_cells() const;
 
+    // Records the logits of the last item held now as those of a whole prompt.
+    void keep_prompt_logits(const float * logits, std::size_t n_vocab);
+    // The kept logits when `next` is exactly the prompt they came from (tokens generated after
+    // it may follow in the cache); nullptr otherwise.
+    const std::vector<float> * prompt_logits(const std::vector<PromptItem> & next) const;
+
     void truncate(std::size_t items);  // the cache was cut after the first `items` items
     void append(const PromptItem & item);
     void clear() { truncate(0); }
@@ -54,6 +65,8 @@ private:
     std::vector<PromptItem> items_;
     std::vector<int> end_position_;  // position after each item
     std::vector<int> end_tokens_;    // KV cells after each item
+    std::size_t prompt_items_ = 0;   // the items of the prompt whose logits are kept; 0: none
+    std::vector<float> prompt_logits_;
 };
 
 // FNV-1a over the bytes of `values`: the key of an image's embeddings.

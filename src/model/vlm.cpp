@@ -142,8 +142,7 @@ public:
         }
     }
 
-    llama_token sample(llama_context * context) {
-        const float * logits = llama_get_logits_ith(context, -1);
+    llama_token sample(const float * logits) {
         const llama_token token = temperature_ > 0 ? sampled(logits) : most_likely(logits);
         if (grammar_) {
             llama_sampler_accept(grammar_.get(), token);
@@ -778,6 +777,7 @@ struct Vlm::Impl {
     AttentionObserver * attention_observer = nullptr;
     Vlm::KeepGoing keep_going;
     KvPrefix cached;  // what the KV cache holds
+    const float * next_logits = nullptr;  // the scores of the token that follows what the cache holds
 
     explicit Impl(std::shared_ptr<LoadedVlm> shared)
         : loaded(std::move(shared)), params(loaded->params), vocab(loaded->vocab) {
@@ -806,8 +806,15 @@ struct Vlm::Impl {
                        double & prefill_ms) {
         const auto start = Clock::now();
         const std::uint64_t image_key = content_key(encoding.embeddings);
+        const std::vector<PromptItem> items = items_of(chunks, image_key, encoding.n_tokens);
+        if (reuse_whole_prompt(items)) {
+            reused_tokens = cached.tokens_in(cached.size());
+            prefill_ms = ms_since(start);
+            return cached.position_after(cached.size());
+        }
+        next_logits = nullptr;  // the prompt's last text chunk sets them
         try {
-            reuse_prefix(items_of(chunks, image_key, encoding.n_tokens));
+            reuse_prefix(items);
             reused_tokens = cached.tokens_in(cached.size());
             std::size_t item = 0;
             const std::size_t n_chunks = mtmd_input_chunks_size(chunks);
@@ -830,8 +837,28 @@ struct Vlm::Impl {
             forget_cache();
             throw;
         }
+        if (next_logits != nullptr) {
+            cached.keep_prompt_logits(next_logits, static_cast<std::size_t>(llama_vocab_n_tokens(vocab)));
+        }
         prefill_ms = ms_since(start);
         return cached.position_after(cached.size());
+    }
+
+    // The same prompt as the last one evaluated: its kept logits, after cutting the tokens
+    // generated from it out of the cache. Not when attention is observed: the observer reads
+    // the attention of the prompt's last token, which only evaluating it gives.
+    bool reuse_whole_prompt(const std::vector<PromptItem> & items) {
+        const std::vector<float> * logits = cached.prompt_logits(items);
+        if (!params.reuse_prefix || attention_observer != nullptr || logits == nullptr) {
+            return false;
+        }
+        if (!llama_memory_seq_rm(llama_get_memory(context.get()), 0, cached.position_after(items.size()), -1)) {
+            forget_cache();
+            return false;
+        }
+        cached.truncate(items.size());
+        next_logits = logits->data();
+        return true;
     }
 
     static std::vector<PromptItem> items_of(const mtmd_input_chunks * chunks, std::uint64_t image_key, int image_tokens) {
@@ -891,6 +918,9 @@ struct Vlm::Impl {
             attention_disarm();
             throw Error(ErrorKind::Runtime, fmt::format("llama_decode failed on {}", what));
         }
+        if (chooses_next) {
+            next_logits = llama_get_logits_ith(context.get(), -1);
+        }
         if (observed) {
             attention_observer->observe(attention->take());
         }
@@ -932,7 +962,7 @@ struct Vlm::Impl {
             if (keep_going && !keep_going(generated, params_of_call.max_tokens)) {
                 throw Error(ErrorKind::Cancelled, fmt::format("cancelled after {} generated tokens", generated));
             }
-            const llama_token token = sampling.sample(context.get());
+            const llama_token token = sampling.sample(next_logits);
             if (llama_vocab_is_eog(vocab, token)) {
                 out.stop_reason = StopReason::EndOfGeneration;
                 break;
@@ -1010,7 +1040,7 @@ struct Vlm::Impl {
         const auto chunks = loaded->prompt_chunks(encoding.image_width, encoding.image_height, prompt, 0, out.prompt_tokens,
                                           image_tokens);
         evaluate(chunks.get(), encoding, out.reused_tokens, out.timings.prefill_ms);
-        const float * logits = llama_get_logits_ith(context.get(), -1);
+        const float * logits = next_logits;
         const int n_vocab = llama_vocab_n_tokens(vocab);
         const double top = *std::max_element(logits, logits + n_vocab);
         double sum = 0;

@@ -4,7 +4,7 @@
 // projector). Answers are reproducible and independent of earlier calls: a call
 // keeps only the prefix of the KV cache its prompt shares with the previous call's
 // (VlmParams::reuse_prefix) and evaluates the rest, which gives the same result as
-// an empty cache at a fraction of the cost. The chat template comes from the GGUF;
+// an empty cache at a fraction of the cost; the same prompt again evaluates nothing. The chat template comes from the GGUF;
 // a prompt is one or more turns, the first user turn holding the image.
 //
 // The vision encoder runs once per image: encode() returns everything later

@@ -248,12 +248,17 @@ TEST_P(AttentionCapture, RerankerMapsEqualBruteForceRecomputation) {
 
 TEST_P(AttentionCapture, ObservingChangesNoAnswer) {
     const auto unobserved = vlm_->generate(encoding_, prompt(), DecodeParams{10, "", 0, 0});
-    AttentionRecorder recorder(AttentionReduction{});
+    AttentionRecorder recorder(AttentionReduction{}, /*keep_steps=*/true);
     vlm_->set_attention_observer(&recorder);
     const auto observed = vlm_->generate(encoding_, prompt(), DecodeParams{10, "", 0, 0});
     vlm_->set_attention_observer(nullptr);
     EXPECT_EQ(observed.tokens, unobserved.tokens);
-    EXPECT_FALSE(recorder.rows().empty());
+    // The same prompt again: an observer needs its last token's attention, so the prompt's end
+    // is evaluated again rather than read from the kept logits (kv_prefix.h).
+    const std::size_t expected_steps =
+        observed.tokens.size() + (observed.stop_reason == dermlens::model::StopReason::EndOfGeneration ? 1 : 0);
+    ASSERT_EQ(recorder.steps().size(), expected_steps);
+    EXPECT_EQ(recorder.steps().front().n_keys, observed.prompt_tokens);
 }
 
 TEST_P(AttentionCapture, ObserverNeedsAModelLoadedForCapture) {

@@ -1,6 +1,6 @@
-// KvPrefix: which part of the KV cache a new prompt keeps — whole chunks only, never the
-// whole prompt — and the positions and cells it accounts for (images advance positions by
-// their own n_pos).
+// KvPrefix: which part of the KV cache a new prompt keeps — whole chunks only, or the whole
+// prompt when it is the one whose logits are kept — and the positions and cells it accounts
+// for (images advance positions by their own n_pos).
 #include "model/kv_prefix.h"
 
 #include <gtest/gtest.h>
@@ -60,6 +60,24 @@ TEST(KvPrefix, GeneratedTokensAreNoChunkBoundary) {
     cache.truncate(4);
     EXPECT_EQ(cache.size(), 4u);
     EXPECT_EQ(cache.position_after(cache.size()), 5);
+}
+
+TEST(KvPrefix, KeptLogitsServeExactlyTheirPrompt) {
+    KvPrefix cache = holding(prompt(9, {5, 6, 7}));
+    EXPECT_EQ(cache.prompt_logits(prompt(9, {5, 6, 7})), nullptr);  // none kept yet
+    const std::vector<float> logits{0.5f, -1.0f, 2.0f};
+    cache.keep_prompt_logits(logits.data(), logits.size());
+    cache.append(PromptItem::text(20, false));  // generated after the prompt
+    ASSERT_NE(cache.prompt_logits(prompt(9, {5, 6, 7})), nullptr);
+    EXPECT_EQ(*cache.prompt_logits(prompt(9, {5, 6, 7})), logits);
+    EXPECT_EQ(cache.prompt_logits(prompt(9, {5, 6, 7, 20})), nullptr);  // the prompt and its reply: longer
+    EXPECT_EQ(cache.prompt_logits(prompt(9, {5, 6})), nullptr);         // a shorter prompt
+    EXPECT_EQ(cache.prompt_logits(prompt(8, {5, 6, 7})), nullptr);      // another image
+    cache.truncate(7);  // the reply cut away: the prompt is still whole
+    EXPECT_NE(cache.prompt_logits(prompt(9, {5, 6, 7})), nullptr);
+    cache.truncate(6);  // the prompt cut: its logits are gone
+    cache.append(PromptItem::text(7, false));
+    EXPECT_EQ(cache.prompt_logits(prompt(9, {5, 6, 7})), nullptr);
 }
 
 TEST(KvPrefix, ContentKeyTellsImagesApart) {

@@ -1,6 +1,7 @@
 // Conversations with the VLM on generated tiny models of all three architectures:
 // prefix reuse in the KV cache gives exactly (bit for bit) what an empty cache gives (a
-// Vlm with reuse off is the reference) while evaluating fewer tokens; next-token scores agree
+// Vlm with reuse off is the reference) while evaluating fewer tokens, and nothing for the
+// same prompt again; next-token scores agree
 // with greedy decoding; grammar-constrained generation follows the grammar and seeded
 // sampling is reproducible; the encoder-run counter; refusals.
 #include "dermlens/error.h"
@@ -135,6 +136,28 @@ TEST_P(VlmChat, NextTokenScoresAgreeWithGreedyDecodingAndAcrossCaches) {
     const auto best = std::max_element(reused.log_probabilities.begin(), reused.log_probabilities.end());
     EXPECT_EQ(constrained.text, letters[static_cast<std::size_t>(best - reused.log_probabilities.begin())]);
     EXPECT_EQ(constrained.tokens.front(), reused.tokens[static_cast<std::size_t>(best - reused.log_probabilities.begin())]);
+}
+
+TEST_P(VlmChat, TheSamePromptAgainEvaluatesNothingAndAnswersAlike) {
+    const DecodeParams decode{8, "", 0, 0};
+    const auto first = reuse_->generate(first_, ask("Which option is it?"), decode);
+    const auto again = reuse_->generate(first_, ask("Which option is it?"), decode);
+    EXPECT_LT(first.reused_tokens, first.prompt_tokens);
+    EXPECT_EQ(again.reused_tokens, again.prompt_tokens);  // the reply of `first` was cut from the cache
+    EXPECT_EQ(again.tokens, first.tokens);
+    EXPECT_EQ(again.tokens, fresh().generate(first_, ask("Which option is it?"), decode).tokens);
+    // Another question in between: the prompt's end is evaluated again, then kept again.
+    reuse_->generate(second_, ask("Which option is it?"), decode);
+    const auto after_other = reuse_->generate(first_, ask("Which option is it?"), decode);
+    EXPECT_LT(after_other.reused_tokens, after_other.prompt_tokens);
+    EXPECT_EQ(after_other.tokens, first.tokens);
+    // Scores of the next token for the same prompt, twice: the second reads the kept logits.
+    const ChatPrompt lettered = ask("Which option is it?", "Answer: (");
+    const auto scored = reuse_->score_next_token(first_, lettered, {"A", "B", "C"});
+    const auto rescored = reuse_->score_next_token(first_, lettered, {"A", "B", "C"});
+    EXPECT_EQ(rescored.reused_tokens, rescored.prompt_tokens);
+    EXPECT_EQ(rescored.log_probabilities, scored.log_probabilities);
+    EXPECT_EQ(rescored.log_probabilities, fresh().score_next_token(first_, lettered, {"A", "B", "C"}).log_probabilities);
 }
 
 TEST_P(VlmChat, GrammarConstrainsAndSeedsReproduce) {
