@@ -50,6 +50,7 @@ ordered_json condition_json(const KnowledgeBase & base, const std::string & id) 
             {"infectious", base.infectious(id)},
             {"icd11", code_json(condition.icd11)},
             {"icd11_match", code_match_json(condition.icd11, condition.icd11_match)},
+            {"icd11_absent", condition.icd11_absent.empty() ? ordered_json(nullptr) : ordered_json(condition.icd11_absent)},
             {"icd10", code_json(condition.icd10)},
             {"icd10_match", code_match_json(condition.icd10, condition.icd10_match)},
             {"description", description_json(condition.description)},
