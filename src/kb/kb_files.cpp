@@ -204,7 +204,7 @@ CodeMatch read_code_match(const ObjectReader & reader, const std::string & field
 // and a blank reason explains nothing.
 std::string read_icd11_absent(const ObjectReader & reader, const std::string & icd11) {
     const std::string reason = reader.optional_string("icd11_absent").value_or("");
-    if (!reason.empty() && reason.find_first_not_of(" \t\n") == std::string::npos) {
+    if (!reason.empty() && reason.find_first_not_of(" \t\r\n") == std::string::npos) {
         reader.fail("icd11_absent is blank: say why the condition has no ICD-11 code");
     }
     if (!reason.empty() && !icd11.empty()) {
@@ -224,8 +224,8 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
         reader.fail("id must be lower-case letters, digits and underscores");
     }
     reader.refuse_unknown_fields(
-        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd11_match", "icd11_absent", "icd10",
-         "icd10_match", "description"});
+        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd11_match", "icd11_absent",
+         "icd10", "icd10_match", "description"});
     Condition condition;
     condition.id = id;
     condition.name = reader.required_string("name");
