@@ -200,6 +200,21 @@ CodeMatch read_code_match(const ObjectReader & reader, const std::string & field
     return *match;
 }
 
+// "icd11_absent": why the condition records no ICD-11 code. A reason and a code contradict each other,
+// and a blank reason explains nothing.
+std::string read_icd11_absent(const ObjectReader & reader, const std::string & icd11) {
+    const std::string reason = reader.optional_string("icd11_absent").value_or("");
+    if (!reason.empty() && reason.find_first_not_of(" \t\r\n") == std::string::npos) {
+        reader.fail("icd11_absent is blank: say why the condition has no ICD-11 code");
+    }
+    if (!reason.empty() && !icd11.empty()) {
+        reader.fail(fmt::format("icd11_absent is set, but the condition records icd11 '{}' (a code or a reason why "
+                                "there is none, not both)",
+                                icd11));
+    }
+    return reason;
+}
+
 Condition read_condition(const json & value, const std::filesystem::path & file, std::size_t index) {
     const std::string where = fmt::format("conditions[{}]", index);
     const ObjectReader untitled(value, file, where);
@@ -209,8 +224,8 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
         reader.fail("id must be lower-case letters, digits and underscores");
     }
     reader.refuse_unknown_fields(
-        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd11_match", "icd10", "icd10_match",
-         "description"});
+        {"id", "name", "parent", "synonyms", "malignancy", "infectious", "icd11", "icd11_match", "icd11_absent",
+         "icd10", "icd10_match", "description"});
     Condition condition;
     condition.id = id;
     condition.name = reader.required_string("name");
@@ -228,6 +243,7 @@ Condition read_condition(const json & value, const std::filesystem::path & file,
     condition.icd11 =
         read_code(reader, "icd11", is_icd11_code, "an ICD-11 MMS code (a stem code like 2C30 or EA90.5Y)");
     condition.icd11_match = read_code_match(reader, "icd11");
+    condition.icd11_absent = read_icd11_absent(reader, condition.icd11);
     condition.icd10 = read_code(reader, "icd10", is_icd10_code, "an ICD-10 code (like C43 or L40.0)");
     condition.icd10_match = read_code_match(reader, "icd10");
     if (reader.find("description") != nullptr) {

@@ -9,9 +9,9 @@ ordered_json optional_text(const std::optional<std::string> & text) {
     return text ? ordered_json(*text) : ordered_json(nullptr);
 }
 
-// null when the condition records no code.
-ordered_json code_json(const std::string & code) {
-    return code.empty() ? ordered_json(nullptr) : ordered_json(code);
+// null when the condition records no such code or reason.
+ordered_json text_or_null(const std::string & text) {
+    return text.empty() ? ordered_json(nullptr) : ordered_json(text);
 }
 
 ordered_json code_match_json(const std::string & code, CodeMatch match) {
@@ -48,9 +48,10 @@ ordered_json condition_json(const KnowledgeBase & base, const std::string & id) 
             {"malignancy", malignancy ? ordered_json(malignancy_name(*malignancy)) : ordered_json(nullptr)},
             {"malignancy_inherited", malignancy.has_value() && !condition.malignancy.has_value()},
             {"infectious", base.infectious(id)},
-            {"icd11", code_json(condition.icd11)},
+            {"icd11", text_or_null(condition.icd11)},
             {"icd11_match", code_match_json(condition.icd11, condition.icd11_match)},
-            {"icd10", code_json(condition.icd10)},
+            {"icd11_absent", text_or_null(condition.icd11_absent)},
+            {"icd10", text_or_null(condition.icd10)},
             {"icd10_match", code_match_json(condition.icd10, condition.icd10_match)},
             {"description", description_json(condition.description)},
             {"ddx", base.neighbours(id)},

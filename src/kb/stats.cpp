@@ -16,6 +16,7 @@ void count_condition(const KnowledgeBase & kb, const Condition & condition, Fami
     stats.synonyms += condition.synonyms.size();
     stats.icd11 += condition.icd11.empty() ? 0 : 1;
     stats.icd11_broader += !condition.icd11.empty() && condition.icd11_match == CodeMatch::Broader ? 1 : 0;
+    stats.icd11_absent += condition.icd11_absent.empty() ? 0 : 1;
     stats.icd10 += condition.icd10.empty() ? 0 : 1;
     stats.icd10_broader += !condition.icd10.empty() && condition.icd10_match == CodeMatch::Broader ? 1 : 0;
     stats.infectious += kb.infectious(condition.id) ? 1 : 0;
@@ -72,6 +73,17 @@ KbStats compute_stats(const KnowledgeBase & kb) {
         stats.label_sets.push_back(label_set_stats(kb, kb.label_set(name)));
     }
     return stats;
+}
+
+std::vector<std::string> uncoded_conditions(const KnowledgeBase & kb) {
+    std::vector<std::string> uncoded;
+    for (const std::string & id : kb.condition_ids()) {
+        const Condition & condition = kb.condition(id);
+        if (condition.icd11.empty() && condition.icd11_absent.empty()) {
+            uncoded.push_back(id);
+        }
+    }
+    return uncoded;
 }
 
 }  // namespace dermlens::kb

@@ -17,6 +17,7 @@ struct FamilyStats {
     std::size_t synonyms = 0;        // names beyond the canonical one
     std::size_t icd11 = 0;           // conditions recording an ICD-11 code
     std::size_t icd11_broader = 0;   // of which a broader category (CodeMatch::Broader)
+    std::size_t icd11_absent = 0;    // conditions recording why they have no ICD-11 code
     std::size_t icd10 = 0;           // conditions recording an ICD-10 code
     std::size_t icd10_broader = 0;   // of which a broader category
     std::size_t infectious = 0;      // conditions that are infectious (inherited or set)
@@ -42,5 +43,9 @@ struct KbStats {
 
 // Throws Error(InvalidInput) for a knowledge base whose taxonomy is broken (see check()).
 KbStats compute_stats(const KnowledgeBase & kb);
+
+// The ids of the conditions that record neither an ICD-11 code nor why they have none
+// (icd11_absent), sorted: the ones nobody has coded yet. `kb check` lists them.
+std::vector<std::string> uncoded_conditions(const KnowledgeBase & kb);
 
 }  // namespace dermlens::kb

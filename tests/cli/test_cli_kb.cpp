@@ -36,6 +36,14 @@ TEST(CliKbCheck, PassesOnASoundKb) {
     EXPECT_EQ(with_overlay.out, "ok: 32 conditions, 12 edges, 3 label sets\n");
 }
 
+TEST(CliKbCheck, NotesTheConditionsWithoutAnIcd11CodeOrAReason) {
+    const auto result = kb({"check"});
+    EXPECT_EQ(result.exit_code, 0) << "a note, not a problem";
+    EXPECT_THAT(result.err, HasSubstr("note: 29 conditions record neither an ICD-11 code nor icd11_absent: "
+                                      "actinic_keratosis, atopic_dermatitis, "));
+    EXPECT_THAT(result.err, testing::Not(HasSubstr("melanocytic_lesion")));
+}
+
 TEST(CliKbCheck, ListsEachProblemAndExitsNonZero) {
     const std::pair<const char *, const char *> defects[] = {
         {"cycle", "cycle/conditions/50-cycle.json: conditions melanocytic_lesion -> nevus -> melanocytic_lesion"},
@@ -76,11 +84,15 @@ TEST(CliKbCheck, RefusesMalformedFilesNamingThem) {
 TEST(CliKbCheck, Json) {
     const auto sound = kb({"check", "--json"});
     EXPECT_EQ(sound.exit_code, 0);
-    EXPECT_EQ(json::parse(sound.out),
+    json report = json::parse(sound.out);
+    EXPECT_EQ(report["uncoded"].size(), 29u) << "conditions with neither an ICD-11 code nor icd11_absent";
+    EXPECT_EQ(report["uncoded"][0], "actinic_keratosis");
+    report.erase("uncoded");
+    EXPECT_EQ(report,
               json({{"ok", true}, {"conditions", 31}, {"edges", 11}, {"label_sets", 2}, {"problems", json::array()}}));
     const auto result = kb({"check", "--json", "--kb", broken("dangling-edge")});
     EXPECT_EQ(result.exit_code, 3);
-    const json report = json::parse(result.out);
+    report = json::parse(result.out);
     EXPECT_EQ(report["ok"], false);
     ASSERT_EQ(report["problems"].size(), 1u);
     EXPECT_EQ(report["problems"][0]["file"], broken("dangling-edge") + "/ddx.json");
@@ -148,6 +160,17 @@ TEST(CliKbShow, TakesClinicalCodesAndPrintsThem) {
     EXPECT_EQ(kb({"show", "ICD11:1A00"}).exit_code, 2) << "a code no condition records";
 }
 
+TEST(CliKbShow, PrintsWhyAConditionHasNoIcd11Code) {
+    const auto text = kb({"show", "melanocytic lesion"});
+    EXPECT_EQ(text.exit_code, 0) << text.err;
+    EXPECT_THAT(text.out, HasSubstr("ICD-11:       - (none: family node of the taxonomy; its members are coded)\n"));
+    EXPECT_THAT(text.out, HasSubstr("ICD-10:       -\n"));
+    const json shown = json::parse(kb({"show", "melanocytic lesion", "--json"}).out);
+    EXPECT_EQ(shown["icd11"], nullptr);
+    EXPECT_EQ(shown["icd11_absent"], "family node of the taxonomy; its members are coded");
+    EXPECT_EQ(json::parse(kb({"show", "melanoma", "--json"}).out)["icd11_absent"], nullptr);
+}
+
 TEST(CliKbShow, MarksBroaderCodesAndNamesTheConditionsSharingOne) {
     const std::string codes = (kFixtures / "codes").string();
     const auto text = kb({"show", "sebaceous carcinoma", "--kb", codes});
@@ -167,13 +190,16 @@ TEST(CliKbStats, CountsPerFamilyInTextAndJson) {
     const auto text = kb({"stats"});
     EXPECT_EQ(text.exit_code, 0) << text.err;
     EXPECT_THAT(text.out, HasSubstr("family"));
-    EXPECT_THAT(text.out, testing::ContainsRegex("melanocytic_lesion +7 +6 +1 +0 +1 +0 "));
+    EXPECT_THAT(text.out, testing::ContainsRegex("broader +absent +icd10"));
+    EXPECT_THAT(text.out, testing::ContainsRegex("melanocytic_lesion +7 +6 +1 +0 +1 +1 +0 "))
+        << "icd11 1, broader 0, absent 1 (melanocytic_lesion's reason), icd10 1, broader 0";
     EXPECT_THAT(text.out, testing::ContainsRegex("total +31 "));
     const auto result = kb({"stats", "--json"});
     EXPECT_EQ(result.exit_code, 0) << result.err;
     const json stats = json::parse(result.out);
     EXPECT_EQ(stats["total"]["conditions"], 31);
     EXPECT_EQ(stats["total"]["ddx_edges"], 11);
+    EXPECT_EQ(stats["total"]["icd11_absent"], 1);
     EXPECT_EQ(stats["families"][0]["family"], "cutaneous_lymphoma");
     EXPECT_EQ(stats["label_sets"][0]["label_set"], "mini-clinical");
 }

@@ -78,6 +78,22 @@ TEST(KbLoading, RefusesAnUnknownCodeMatch) {
                 HasSubstr("conditions[0] (id 'x'): icd10_match is set, but there is no icd10 code"));
 }
 
+TEST(KbLoading, RefusesABlankReasonForNoIcd11Code) {
+    const std::string message = load_error(broken_kb_dir("blank-absent-reason"));
+    EXPECT_THAT(message, HasSubstr("blank-absent-reason/conditions/50-code.json"));
+    EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): field 'icd11_absent' must be a non-empty string"));
+    EXPECT_THAT(load_error(conditions_overlay("spaces", R"([{"id": "x", "name": "x", "parent": "skin_condition",
+                                                            "icd11_absent": "  "}])")),
+                HasSubstr("conditions[0] (id 'x'): icd11_absent is blank: say why the condition has no ICD-11 code"));
+}
+
+TEST(KbLoading, RefusesAReasonForNoIcd11CodeNextToACode) {
+    const std::string message = load_error(broken_kb_dir("absent-reason-with-code"));
+    EXPECT_THAT(message, HasSubstr("absent-reason-with-code/conditions/50-code.json"));
+    EXPECT_THAT(message, HasSubstr("conditions[0] (id 'blue_nevus'): icd11_absent is set, but the condition records "
+                                   "icd11 '2F20'"));
+}
+
 TEST(KbLoading, RefusesAMissingRequiredField) {
     const std::string message = load_error(broken_kb_dir("missing-name"));
     EXPECT_THAT(message, HasSubstr("conditions[0] (id 'unnamed_lesion'): missing required field 'name'"));

@@ -44,11 +44,13 @@ TEST(KbStats, CountsEachFamilyOfTheMiniKb) {
     EXPECT_EQ(stats.total.described, 6u);
     EXPECT_EQ(stats.total.infectious, 5u) << "infectious_disease and its four conditions";
     EXPECT_EQ(stats.total.icd11, 1u);
+    EXPECT_EQ(stats.total.icd11_absent, 1u) << "melanocytic_lesion says why it has no code";
     // melanocytic_lesion, nevus, blue_nevus, melanoma and its three subtypes; synonyms 2 + 2 + 1 + 1.
     const FamilyStats & melanocytic = family(stats, "melanocytic_lesion");
     EXPECT_EQ(melanocytic.conditions, 7u);
     EXPECT_EQ(melanocytic.synonyms, 6u);
     EXPECT_EQ(melanocytic.described, 2u);
+    EXPECT_EQ(melanocytic.icd11_absent, 1u);
     EXPECT_EQ(melanocytic.ddx_edges, 4u) << "melanoma-nevus, melanoma-SK, melanoma-BCC, nevus-SK";
     EXPECT_EQ(family(stats, "keratinocytic_lesion").ddx_edges, 6u);
     std::size_t conditions = 0;
@@ -57,6 +59,15 @@ TEST(KbStats, CountsEachFamilyOfTheMiniKb) {
     }
     EXPECT_EQ(conditions, stats.total.conditions) << "every condition is in exactly one family";
     EXPECT_EQ(stats.label_sets.size(), mini_kb().label_set_names().size());
+}
+
+TEST(KbStats, ListsTheConditionsWithNeitherAnIcd11CodeNorAReason) {
+    const auto uncoded = dermlens::kb::uncoded_conditions(mini_kb());
+    EXPECT_EQ(uncoded.size(), 29u) << "31 conditions; melanoma has a code, melanocytic_lesion a reason";
+    EXPECT_THAT(uncoded, testing::Contains("psoriasis"));
+    EXPECT_THAT(uncoded, testing::Not(testing::Contains("melanocytic_lesion")));
+    EXPECT_THAT(uncoded, testing::Not(testing::Contains("melanoma")));
+    EXPECT_TRUE(std::is_sorted(uncoded.begin(), uncoded.end()));
 }
 
 TEST(KbCodes, ShowAndResolveTakeIcdCodes) {
@@ -141,6 +152,15 @@ TEST(KbCodes, ShippedCodesAreWellFormedAndExactOnce) {
             EXPECT_GE(set.icd11 + 3, set.labels) << set.name;
         }
     }
+}
+
+// Issue 19: every shipped condition records an ICD-11 code or why it has none.
+TEST(KbCodes, EveryShippedConditionHasAnIcd11CodeOrAReason) {
+    EXPECT_THAT(dermlens::kb::uncoded_conditions(shipped()), testing::IsEmpty());
+    const auto stats = dermlens::kb::compute_stats(shipped());
+    EXPECT_EQ(stats.total.icd11 + stats.total.icd11_absent, stats.total.conditions) << "never both";
+    EXPECT_EQ(shipped().condition("melanocytic_lesion").icd11_absent,
+              "family node of the taxonomy; its members are coded");
 }
 
 TEST(KbCodes, ShowTakesAnIcd11CodeOfEachKind) {

@@ -4,16 +4,29 @@
 
 #include "dermlens/error.h"
 
+#include "kb/stats.h"
+
 #include <fmt/format.h>
+#include <fmt/ranges.h>
 
 namespace dermlens::cli {
 namespace {
 
 using nlohmann::ordered_json;
 
+// A condition without an ICD-11 code or a reason is not an error (a new overlay may not be coded
+// yet), but the shipped knowledge base has none: name them so that they get one or the other.
+void note_uncoded(const std::vector<std::string> & uncoded) {
+    if (!uncoded.empty()) {
+        fmt::print(stderr, "dermlens: note: {} condition{} record neither an ICD-11 code nor icd11_absent: {}\n",
+                   uncoded.size(), uncoded.size() == 1 ? "" : "s", fmt::join(uncoded, ", "));
+    }
+}
+
 int run_check(const KbOptions & options) {
     const kb::KnowledgeBase base = options.load();
     const auto problems = base.check();
+    const auto uncoded = kb::uncoded_conditions(base);
     if (options.json) {
         ordered_json list = ordered_json::array();
         for (const auto & problem : problems) {
@@ -23,7 +36,8 @@ int run_check(const KbOptions & options) {
                     {"conditions", base.size()},
                     {"edges", base.edges().size()},
                     {"label_sets", base.label_set_names().size()},
-                    {"problems", list}});
+                    {"problems", list},
+                    {"uncoded", uncoded}});
     } else if (problems.empty()) {
         fmt::print("ok: {} conditions, {} edges, {} label sets\n", base.size(), base.edges().size(),
                    base.label_set_names().size());
@@ -33,6 +47,9 @@ int run_check(const KbOptions & options) {
         }
         fmt::print(stderr, "dermlens: error: the knowledge base has {} problem{}\n", problems.size(),
                    problems.size() == 1 ? "" : "s");
+    }
+    if (!options.json) {
+        note_uncoded(uncoded);
     }
     return problems.empty() ? 0 : exit_code(ErrorKind::InvalidInput);
 }

@@ -26,6 +26,14 @@ std::string code_text(const std::string & code, kb::CodeMatch match) {
     return match == kb::CodeMatch::Exact ? code : code + " (broader: a category that contains it)";
 }
 
+// "EA90", "- (none: <reason>)" when the condition records why it has no ICD-11 code, "-".
+std::string icd11_text(const kb::Condition & condition) {
+    if (condition.icd11.empty() && !condition.icd11_absent.empty()) {
+        return fmt::format("- (none: {})", condition.icd11_absent);
+    }
+    return code_text(condition.icd11, condition.icd11_match);
+}
+
 void print_show(const kb::KnowledgeBase & base, const std::string & id) {
     const kb::Condition & condition = base.condition(id);
     fmt::print("{}\n", named(base, id));
@@ -37,7 +45,7 @@ void print_show(const kb::KnowledgeBase & base, const std::string & id) {
     fmt::print("malignancy:   {}{}\n", malignancy ? kb::malignancy_name(*malignancy) : "not set",
                malignancy && !condition.malignancy ? " (inherited)" : "");
     fmt::print("infectious:   {}\n", base.infectious(id) ? "yes" : "no");
-    fmt::print("ICD-11:       {}\n", code_text(condition.icd11, condition.icd11_match));
+    fmt::print("ICD-11:       {}\n", icd11_text(condition));
     fmt::print("ICD-10:       {}\n", code_text(condition.icd10, condition.icd10_match));
     if (const auto & description = condition.description) {
         fmt::print("description:\n  location:     {}\n  lesion type:  {}\n  shape/border: {}\n  colour:       {}\n"

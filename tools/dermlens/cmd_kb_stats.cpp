@@ -17,6 +17,7 @@ ordered_json family_json(const kb::FamilyStats & family) {
             {"synonyms", family.synonyms},
             {"icd11", family.icd11},
             {"icd11_broader", family.icd11_broader},
+            {"icd11_absent", family.icd11_absent},
             {"icd10", family.icd10},
             {"icd10_broader", family.icd10_broader},
             {"infectious", family.infectious},
@@ -43,17 +44,19 @@ ordered_json stats_json(const kb::KbStats & stats) {
 }
 
 void print_family(const kb::FamilyStats & family) {
-    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", family.id,
-               family.conditions, family.synonyms, family.icd11, family.icd11_broader, family.icd10,
-               family.icd10_broader, family.infectious, family.with_malignancy, family.described, family.ddx_edges);
+    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", family.id,
+               family.conditions, family.synonyms, family.icd11, family.icd11_broader, family.icd11_absent,
+               family.icd10, family.icd10_broader, family.infectious, family.with_malignancy, family.described,
+               family.ddx_edges);
 }
 
 // icd11 and icd10 count the conditions recording a code; "broader" those of them whose code is a
-// category that contains the condition rather than names it.
+// category that contains the condition rather than names it; "absent" the conditions recording why
+// they have no ICD-11 code (icd11_absent).
 void print_stats(const kb::KbStats & stats) {
-    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", "family", "conditions",
-               "synonyms", "icd11", "broader", "icd10", "broader", "infectious", "malignancy", "described",
-               "ddx edges");
+    fmt::print("{:<46} {:>10} {:>8} {:>6} {:>7} {:>6} {:>6} {:>7} {:>10} {:>10} {:>9} {:>9}\n", "family",
+               "conditions", "synonyms", "icd11", "broader", "absent", "icd10", "broader", "infectious", "malignancy",
+               "described", "ddx edges");
     for (const auto & family : stats.families) {
         print_family(family);
     }

@@ -54,6 +54,9 @@ struct Condition {
     std::optional<bool> infectious;        // as set on this node; KnowledgeBase::infectious() inherits
     std::string icd11;                     // ICD-11 MMS code ("2C30"); empty when none is recorded
     CodeMatch icd11_match = CodeMatch::Exact;
+    // Why no ICD-11 code is recorded ("family node of the taxonomy; its members are coded"); empty
+    // when icd11 is set, and for a condition nobody has looked at yet (`kb check` lists those).
+    std::string icd11_absent;
     std::string icd10;                     // WHO ICD-10 code ("C43"); empty when none is recorded
     CodeMatch icd10_match = CodeMatch::Exact;
     std::optional<Description> description;
