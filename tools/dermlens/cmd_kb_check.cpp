@@ -18,8 +18,9 @@ using nlohmann::ordered_json;
 // yet), but the shipped knowledge base has none: name them so that they get one or the other.
 void note_uncoded(const std::vector<std::string> & uncoded) {
     if (!uncoded.empty()) {
-        fmt::print(stderr, "dermlens: note: {} condition{} record neither an ICD-11 code nor icd11_absent: {}\n",
-                   uncoded.size(), uncoded.size() == 1 ? "" : "s", fmt::join(uncoded, ", "));
+        fmt::print(stderr, "dermlens: note: {} {} neither an ICD-11 code nor icd11_absent: {}\n",
+                   uncoded.size(), uncoded.size() == 1 ? "condition records" : "conditions record",
+                   fmt::join(uncoded, ", "));
     }
 }
 
