@@ -35,16 +35,25 @@ constexpr float kLeastStep = 2.0f;
 double blur_along(const cv::Mat1f & grey, bool along_rows) {
     cv::Mat1f blurred;
     cv::blur(grey, blurred, along_rows ? cv::Size(9, 1) : cv::Size(1, 9), {-1, -1}, cv::BORDER_REFLECT);
-    const cv::Rect first = along_rows ? cv::Rect(0, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 0, grey.cols, grey.rows - 1);
-    const cv::Rect second = along_rows ? cv::Rect(1, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 1, grey.cols, grey.rows - 1);
-    const cv::Mat1f sharp_steps = cv::abs(grey(second) - grey(first));
-    const cv::Mat1f blurred_steps = cv::abs(blurred(second) - blurred(first));
-    cv::Mat1f counted;  // 1 where the step counts, else 0
-    cv::Mat1b(sharp_steps >= kLeastStep).convertTo(counted, CV_32F, 1.0 / 255.0);
-    const cv::Mat1f lost = cv::max(sharp_steps - blurred_steps, 0.0f);
-    const double variation = cv::sum(sharp_steps.mul(counted))[0];
+    // One pass over the step pairs: the variation the steps hold, and what the box blur takes away.
+    const int rows = along_rows ? grey.rows : grey.rows - 1;
+    const int columns = along_rows ? grey.cols - 1 : grey.cols;
+    double variation = 0.0;
+    double lost = 0.0;
+    for (int row = 0; row < rows; ++row) {
+        const float * sharp_here = grey.ptr<float>(row);
+        const float * sharp_next = along_rows ? sharp_here + 1 : grey.ptr<float>(row + 1);
+        const float * blurred_here = blurred.ptr<float>(row);
+        const float * blurred_next = along_rows ? blurred_here + 1 : blurred.ptr<float>(row + 1);
+        for (int column = 0; column < columns; ++column) {
+            const float sharp_step = std::abs(sharp_next[column] - sharp_here[column]);
+            if (sharp_step < kLeastStep) continue;
+            variation += sharp_step;
+            lost += std::max(sharp_step - std::abs(blurred_next[column] - blurred_here[column]), 0.0f);
+        }
+    }
     if (variation <= 0.0) return 1.0;  // no step worth the name: nothing is in focus
-    return (variation - cv::sum(lost.mul(counted))[0]) / variation;
+    return (variation - lost) / variation;
 }
 
 }  // namespace
@@ -90,17 +99,21 @@ double grid_ratio(const std::vector<double> & steps) {
     return (*worst + kFloor) / (others + kFloor);
 }
 
-// Mean absolute step between column i and i + 1 (after_columns) or row i and i + 1.
+// Mean absolute step between column i and i + 1 (after_columns) or row i and i + 1. The steps
+// stay 8-bit (absdiff is exact) and are summed as integers: this reads the full-resolution image,
+// the gate's largest, so it makes no wider copies of it.
 std::vector<double> mean_steps(const cv::Mat1b & grey, bool after_columns) {
-    cv::Mat1s levels;
-    grey.convertTo(levels, CV_16S);
     const cv::Rect first = after_columns ? cv::Rect(0, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 0, grey.cols, grey.rows - 1);
     const cv::Rect second = after_columns ? cv::Rect(1, 0, grey.cols - 1, grey.rows) : cv::Rect(0, 1, grey.cols, grey.rows - 1);
-    cv::Mat1f steps;
-    cv::Mat(cv::abs(levels(second) - levels(first))).convertTo(steps, CV_32F);
-    cv::Mat1f means;
-    cv::reduce(steps, means, after_columns ? 0 : 1, cv::REDUCE_AVG, CV_32F);
-    return std::vector<double>(means.begin(), means.end());
+    cv::Mat1b steps;
+    cv::absdiff(grey(second), grey(first), steps);
+    cv::Mat1i sums;
+    cv::reduce(steps, sums, after_columns ? 0 : 1, cv::REDUCE_SUM, CV_32S);
+    const double count = after_columns ? steps.rows : steps.cols;
+    std::vector<double> means;
+    means.reserve(sums.total());
+    for (const int sum : sums) means.push_back(sum / count);
+    return means;
 }
 
 }  // namespace
@@ -113,7 +126,10 @@ double blockiness(const cv::Mat1b & grey) {
 double luma_quantile(const cv::Mat1b & grey, double share) {
     if (grey.empty()) return 0.0;
     std::array<std::size_t, 256> histogram{};
-    for (auto it = grey.begin(); it != grey.end(); ++it) ++histogram[*it];
+    for (int row = 0; row < grey.rows; ++row) {  // row pointers: a MatIterator costs more than the count
+        const uchar * level = grey.ptr<uchar>(row);
+        for (int column = 0; column < grey.cols; ++column) ++histogram[level[column]];
+    }
     const double wanted = std::clamp(share, 0.0, 1.0) * static_cast<double>(grey.total());
     std::size_t below = 0;
     for (int level = 0; level < 256; ++level) {
@@ -138,12 +154,18 @@ double clipped_share(const cv::Mat3b & rgb, int highest) {
 }
 
 double colour_cast(const cv::Mat3b & rgb, double lowest_hue_degrees, double highest_hue_degrees) {
-    std::array<cv::Mat1f, 3> channels = lab_channels(rgb);
-    // Near black (a vignette, shadow) and clipped pixels carry no colour of the scene.
-    const cv::Mat1b used = (channels[0] > 8.0f) & (channels[0] < 97.0f);
+    // OpenCV's 8-bit CIELAB (L * 255 / 100, a + 128, b + 128) is table-driven, several times faster
+    // than the float conversion; its rounding averages out over the picture's mean.
+    cv::Mat3b lab;
+    cv::cvtColor(rgb, lab, cv::COLOR_RGB2Lab);
+    cv::Mat1b lightness;
+    cv::extractChannel(lab, lightness, 0);
+    // Near black (a vignette, shadow) and clipped pixels carry no colour of the scene: L* in (8, 97).
+    const cv::Mat1b used = (lightness > 8.0 * 2.55) & (lightness < 97.0 * 2.55);
     if (cv::countNonZero(used) == 0) return 0.0;
-    const double a = cv::mean(channels[1], used)[0];
-    const double b = cv::mean(channels[2], used)[0];
+    const cv::Scalar mean = cv::mean(lab, used);
+    const double a = mean[1] - 128.0;
+    const double b = mean[2] - 128.0;
     const double hue = std::atan2(b, a) * 180.0 / std::numbers::pi;
     if (hue >= lowest_hue_degrees && hue <= highest_hue_degrees) return 0.0;
     // The distance to the nearer of the wedge's two edge rays.
