@@ -7,7 +7,9 @@ A thin front end over the C++ library (docs/python.md)::
     report = engine.diagnose("lesion.jpg", label_set="isic9class", strategy="describe-then-decide")
     report["final_diagnosis"]["name"]
 
-`report` is the object `dermlens diagnose --json` prints (docs/diagnose-json.md). The submodules
+`report` is the object `dermlens diagnose --json` prints (docs/diagnose-json.md);
+`dermlens.assess_quality("lesion.jpg")["overall"]` says first whether the photo is good enough
+to judge (docs/quality.md). The submodules
 `dermlens.kb`, `dermlens.probe`, `dermlens.metrics` and `dermlens.rewards` give the knowledge
 base, few-shot probes on NumPy features, the evaluation metrics and the training rewards (with
 the entry points of VERL and TRL). Errors raise `dermlens.Error` subclasses that carry
@@ -24,6 +26,7 @@ from ._dermlens import (
     InvalidModel,
     Runtime,
     __version__,
+    assess_quality,
     data_dir,
     llama_cpp_commit,
     set_data_dir,
@@ -40,6 +43,7 @@ __all__ = [
     "InvalidModel",
     "Runtime",
     "__version__",
+    "assess_quality",
     "data_dir",
     "kb",
     "llama_cpp_commit",

@@ -30,6 +30,15 @@ class Cancelled(Error): ...
 def data_dir() -> str:
     """The data folder in use (knowledge base, prompts, grammars)."""
 
+def assess_quality(
+    image: Union[PathLike, bytes, bytearray, memoryview, npt.NDArray[np.uint8]],
+    *,
+    thresholds: Optional[PathLike] = None,
+    modality: Optional[str] = None,
+    modality_library: Optional[PathLike] = None,
+) -> dict[str, Any]:
+    """The image-quality gate: the object `dermlens quality --json` prints for the image."""
+
 def set_data_dir(path: str) -> None:
     """Read data files from `path` from now on (process-wide)."""
 

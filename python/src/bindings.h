@@ -24,6 +24,7 @@ void register_kb(py::module_ & module);
 void register_probe(py::module_ & module);
 void register_metrics(py::module_ & module);
 void register_rewards(py::module_ & module);
+void register_quality(py::module_ & module);
 
 // A JSON value as the Python value json.loads gives (dicts keep their key order).
 py::object to_python(const nlohmann::ordered_json & value);

@@ -22,4 +22,5 @@ PYBIND11_MODULE(_dermlens, module) {
     dermlens::python::register_probe(module);
     dermlens::python::register_metrics(module);
     dermlens::python::register_rewards(module);
+    dermlens::python::register_quality(module);
 }

@@ -3,6 +3,7 @@
 // under 300 pixels and flagged records left out, the statistics per modality; then
 // `data vqa-generate` on a generated tiny text model (a text-only Engine) writes two to four
 // turns per caption, each kept or rejected with a rule's reason.
+#include "support/json_lines.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 #include "model/testmodel.h"
@@ -15,23 +16,13 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 
 namespace {
 
 namespace fs = std::filesystem;
-using dermlens::test::read_text_file;
+using dermlens::test::read_json_lines;
 using dermlens::test::run_process;
 using nlohmann::json;
-
-std::vector<json> lines_of(const fs::path & file) {
-    std::istringstream text(read_text_file(file));
-    std::vector<json> out;
-    for (std::string line; std::getline(text, line);) {
-        out.push_back(json::parse(line));
-    }
-    return out;
-}
 
 json run_json(std::vector<std::string> args) {
     args.insert(args.begin(), {DERMLENS_CLI, "data"});
@@ -68,7 +59,7 @@ TEST(CliData, SplitAnnotateFilterStatsAndWriteTurns) {
     EXPECT_EQ(split["pairs"], 4);
     ASSERT_EQ(split["mismatches"].size(), 1U);
     EXPECT_EQ(split["mismatches"][0]["reason"], "3 panel labels (A, B, C) but 2 images");
-    const auto pairs = lines_of(dir / "pairs.jsonl");
+    const auto pairs = read_json_lines(dir / "pairs.jsonl");
     EXPECT_EQ(pairs[0]["image"], "f1a.png");
     EXPECT_EQ(pairs[0]["caption"], "Psoriasis in a 45-year-old man. Plaques on the elbow.");
     EXPECT_EQ(pairs[0]["modality"], "clinical");
@@ -78,7 +69,7 @@ TEST(CliData, SplitAnnotateFilterStatsAndWriteTurns) {
     EXPECT_EQ(annotated["with_age"], 3);  // the two psoriasis panels and the woman in her 30s
     EXPECT_EQ(annotated["with_sex"], 4);
     EXPECT_EQ(annotated["flagged"], 1);
-    EXPECT_EQ(lines_of(dir / "annotated.jsonl")[3]["age"]["low"], 30);
+    EXPECT_EQ(read_json_lines(dir / "annotated.jsonl")[3]["age"]["low"], 30);
 
     const json filtered = run_json({"filter", (dir / "annotated.jsonl").string(), "--out", (dir / "kept.jsonl").string(),
                                     "--remove-flagged"});
@@ -102,7 +93,7 @@ TEST(CliData, SplitAnnotateFilterStatsAndWriteTurns) {
     // 2600 tokens hold the longest reply the grammar allows (4 turns of 200 + 400 characters), so
     // every reply parses and each caption has 2 to 4 turns, kept or rejected for a rule.
     std::map<std::string, std::size_t> turns_per_image;
-    const auto records = lines_of(dir / "qa.jsonl");
+    const auto records = read_json_lines(dir / "qa.jsonl");
     ASSERT_EQ(records.size(), 3U);
     std::size_t kept = 0;
     for (const json & record : records) {
@@ -110,7 +101,7 @@ TEST(CliData, SplitAnnotateFilterStatsAndWriteTurns) {
         kept += record["qa"].size();
     }
     EXPECT_EQ(written["kept"], kept);
-    EXPECT_EQ(lines_of(dir / "questions.jsonl").size(), kept);
+    EXPECT_EQ(read_json_lines(dir / "questions.jsonl").size(), kept);
     for (const json & rejection : written["rejected"]) {
         EXPECT_THAT(rejection["reason"].get<std::string>(),
                     testing::AnyOf(testing::StartsWith("forbidden word"), testing::StartsWith("number"),

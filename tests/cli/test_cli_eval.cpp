@@ -8,6 +8,7 @@
 #include "eval/run_store.h"
 #include "dermlens/kb/knowledge_base.h"
 #include "model/testmodel.h"
+#include "support/json_lines.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 
@@ -26,13 +27,13 @@
 #include <map>
 #include <optional>
 #include <set>
-#include <sstream>
 #include <thread>
 
 namespace {
 
 namespace fs = std::filesystem;
 using dermlens::test::ProcessResult;
+using dermlens::test::read_json_lines;
 using dermlens::test::read_text_file;
 using dermlens::test::run_process;
 using dermlens::test::TempDir;
@@ -42,14 +43,7 @@ using testing::HasSubstr;
 const fs::path kIsic = fs::path(DERMLENS_SHARED_DIR) / "data" / "images" / "isic9class";
 const std::vector<std::string> kAblationStrategies{"direct", "in-context", "describe-then-decide", "topk", "combined"};
 
-std::vector<json> samples_of(const fs::path & out) {
-    std::istringstream text(read_text_file(out / "samples.jsonl"));
-    std::vector<json> samples;
-    for (std::string line; std::getline(text, line);) {
-        samples.push_back(json::parse(line));
-    }
-    return samples;
-}
+std::vector<json> samples_of(const fs::path & out) { return read_json_lines(out / "samples.jsonl"); }
 
 json summary_of(const fs::path & out) { return json::parse(read_text_file(out / "summary.json")); }
 

@@ -10,6 +10,7 @@
 #include "common/file_lock.h"
 #include "eval/run_store.h"
 #include "model/testmodel.h"
+#include "support/json_lines.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 #include "vision/feature_table.h"
@@ -35,6 +36,7 @@ namespace {
 
 namespace fs = std::filesystem;
 using dermlens::test::ProcessResult;
+using dermlens::test::read_json_lines;
 using dermlens::test::read_text_file;
 using dermlens::test::run_process;
 using dermlens::test::start_process;
@@ -60,13 +62,8 @@ std::string find_program(const std::string & program) {
 
 // samples.jsonl without the timings, which differ from run to run.
 std::vector<json> samples_without_timings(const fs::path & out) {
-    std::istringstream text(read_text_file(out / "samples.jsonl"));
-    std::vector<json> samples;
-    for (std::string line; std::getline(text, line);) {
-        json sample = json::parse(line);
-        sample.erase("timings");
-        samples.push_back(std::move(sample));
-    }
+    std::vector<json> samples = read_json_lines(out / "samples.jsonl");
+    for (json & sample : samples) sample.erase("timings");
     return samples;
 }
 

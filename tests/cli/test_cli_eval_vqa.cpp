@@ -5,6 +5,7 @@
 // table 3, and a question file with a bad line is refused naming the line.
 #include "metrics/text_metrics.h"
 #include "model/testmodel.h"
+#include "support/json_lines.h"
 #include "support/run_process.h"
 #include "support/temp_dir.h"
 
@@ -15,12 +16,12 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
-#include <sstream>
 #include <tuple>
 
 namespace {
 
 namespace fs = std::filesystem;
+using dermlens::test::read_json_lines;
 using dermlens::test::read_text_file;
 using dermlens::test::run_process;
 using nlohmann::json;
@@ -49,14 +50,7 @@ void write_questions(const fs::path & file) {
     }
 }
 
-std::vector<json> samples_of(const fs::path & out) {
-    std::istringstream text(read_text_file(out / "samples.jsonl"));
-    std::vector<json> samples;
-    for (std::string line; std::getline(text, line);) {
-        samples.push_back(json::parse(line));
-    }
-    return samples;
-}
+std::vector<json> samples_of(const fs::path & out) { return read_json_lines(out / "samples.jsonl"); }
 
 class CliEvalVqa : public testing::Test {
 protected:

@@ -5,6 +5,7 @@
 
 #include "support/shipped_kb.h"
 #include "support/expect_error.h"
+#include "support/json_lines.h"
 #include "support/temp_dir.h"
 
 #include <gtest/gtest.h>
@@ -17,6 +18,7 @@ namespace dermlens::rewards {
 namespace {
 
 namespace fs = std::filesystem;
+using test::read_json_lines;
 using test::shipped_kb;
 
 const std::vector<std::string> kClasses{"melanoma", "seborrheic_keratosis", "basal_cell_carcinoma", "actinic_keratosis"};
@@ -49,15 +51,6 @@ std::string read(const fs::path & file) {
     std::ostringstream text;
     text << in.rdbuf();
     return text.str();
-}
-
-std::vector<nlohmann::json> rows_of(const fs::path & file) {
-    std::vector<nlohmann::json> rows;
-    std::istringstream in(read(file));
-    for (std::string line; std::getline(in, line);) {
-        rows.push_back(nlohmann::json::parse(line));  // throws: the test fails on a row that does not parse
-    }
-    return rows;
 }
 
 std::string image_of(const nlohmann::json & row, ExportFormat format) {
@@ -117,7 +110,7 @@ TEST(TrainingExport, EveryTaskAndFormatOnSharedImages) {
             EXPECT_EQ(summary.skipped, task == ExportTask::Caption ? 1u : 0u);
             const bool sft = task == ExportTask::Sft;
             for (const auto & [split, file] : summary.files) {
-                const auto rows = rows_of(file);
+                const auto rows = read_json_lines(file);
                 ASSERT_EQ(rows.size(), summary.rows.at(split));
                 for (const auto & row : rows) {
                     SCOPED_TRACE(row.dump().substr(0, 300));
@@ -177,7 +170,7 @@ TEST(TrainingExport, EmbeddedImagesAreDataUris) {
     ExportParams params{ExportTask::TopK, ExportFormat::Verl, write_manifest(dir.path()), "isic9class",
                         dir.path() / "e.jsonl"};
     params.images = ImageMode::Embed;
-    const auto rows = rows_of(export_training_data(shipped_kb(), params).files.at("train"));
+    const auto rows = read_json_lines(export_training_data(shipped_kb(), params).files.at("train"));
     EXPECT_EQ(image_of(rows.front(), ExportFormat::Verl).rfind("data:image/jpeg;base64,/9j/", 0), 0u);
 }
 

@@ -57,7 +57,7 @@ void chat(ServerState & state, const httplib::Request & req, httplib::Response &
     }
     const bool with_image = call.image.has_value();
     const std::uint64_t id = state.next_id++;
-    auto outcome = run_inference<ordered_json>(state, req, [&state, request = std::move(call), with_image, id](
+    const auto outcome = run_inference<ordered_json>(state, req, [&state, request = std::move(call), with_image, id](
                                                                const ShouldStopCallback & stop) mutable {
         request.should_stop = stop;
         GeneratedText generated;
@@ -70,11 +70,7 @@ void chat(ServerState & state, const httplib::Request & req, httplib::Response &
         observe(state.metrics, generated, with_image);
         return completion_json(state, generated, id);
     });
-    if (outcome.error) {
-        send_refusal(state, res, *outcome.error);
-        return;
-    }
-    send_json(res, 200, *outcome.result);
+    send_outcome(state, res, outcome);
 }
 
 }  // namespace

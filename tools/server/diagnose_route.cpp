@@ -85,7 +85,7 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         request.attention.heatmap_dir = scratch->path;
     }
     const Image image = *call.image;
-    auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, scratch](const ShouldStopCallback & stop) mutable {
+    const auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, scratch](const ShouldStopCallback & stop) mutable {
         request.should_stop = stop;
         Diagnosis diagnosis;
         try {
@@ -104,11 +104,7 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         }
         return report;
     });
-    if (outcome.error) {
-        send_refusal(state, res, *outcome.error);
-        return;
-    }
-    send_json(res, 200, *outcome.result);
+    send_outcome(state, res, outcome);
 }
 
 }  // namespace

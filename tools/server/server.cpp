@@ -126,11 +126,15 @@ DecodeLimits image_limits(const ServerParams & params) {
     return DecodeLimits{static_cast<std::uint64_t>(params.max_megapixels * 1e6), params.max_body_bytes};
 }
 
-void send_refusal(const ServerState & state, httplib::Response & res, const ApiError & error) {
-    if (error.status == 429) {
+void send_outcome(const ServerState & state, httplib::Response & res, const Outcome<nlohmann::ordered_json> & outcome) {
+    if (outcome.result) {
+        send_json(res, 200, *outcome.result);
+        return;
+    }
+    if (outcome.error->status == 429) {
         res.set_header("Retry-After", std::to_string(state.params.retry_after_s));
     }
-    send_error(res, error);
+    send_error(res, *outcome.error);
 }
 
 httplib::Server::Handler guarded(Handler handler) {

@@ -51,9 +51,6 @@ void send_error(httplib::Response & res, const ApiError & error);
 // The limits an uploaded image is held to: --max-megapixels, and no more bytes than a body may have.
 DecodeLimits image_limits(const ServerParams & params);
 
-// send_error(), with Retry-After on a 429.
-void send_refusal(const ServerState & state, httplib::Response & res, const ApiError & error);
-
 // A handler that never throws: an Error becomes its status, anything else a 500.
 using Handler = std::function<void(const httplib::Request &, httplib::Response &)>;
 httplib::Server::Handler guarded(Handler handler);
@@ -66,6 +63,9 @@ struct Outcome {
     std::optional<Result> result;
     std::optional<ApiError> error;
 };
+
+// An inference's answer: its result as 200 JSON, or its error (with Retry-After on a 429).
+void send_outcome(const ServerState & state, httplib::Response & res, const Outcome<nlohmann::ordered_json> & outcome);
 
 template <typename Result>
 Outcome<Result> run_inference(ServerState & state, const httplib::Request & req,
