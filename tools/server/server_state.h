@@ -55,9 +55,7 @@ DecodeLimits image_limits(const ServerParams & params);
 using Handler = std::function<void(const httplib::Request &, httplib::Response &)>;
 httplib::Server::Handler guarded(Handler handler);
 
-// Runs `work` on the queue and waits for it; the outcome or the error to answer with. `work`
-// gets the should-stop callback: true once the client has gone or the request has timed out.
-// The queue full gives 429, the server not ready or draining 503.
+// What an inference ends with: its result, or the error to answer with.
 template <typename Result>
 struct Outcome {
     std::optional<Result> result;
@@ -67,6 +65,9 @@ struct Outcome {
 // An inference's answer: its result as 200 JSON, or its error (with Retry-After on a 429).
 void send_outcome(const ServerState & state, httplib::Response & res, const Outcome<nlohmann::ordered_json> & outcome);
 
+// Runs `work` on the queue and waits for it; the outcome or the error to answer with. `work`
+// gets the should-stop callback: true once the client has gone or the request has timed out.
+// The queue full gives 429, the server not ready or draining 503.
 template <typename Result>
 Outcome<Result> run_inference(ServerState & state, const httplib::Request & req,
                               std::function<Result(const ShouldStopCallback &)> work) {
