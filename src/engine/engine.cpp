@@ -457,7 +457,7 @@ EncodedImage Engine::encode(const Image & image, const ShouldStopCallback & shou
 // A diagnosis holds a session from its checks to its report; the checks come first, so that a
 // bad request costs no encoding.
 Diagnosis Engine::diagnose(const Image & image, const DiagnoseRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow();
+    const engine::SessionPool::Lease session = impl_->sessions->borrow(image.sha256());
     const pipeline::RerankParams p = impl_->checked(request);
     const auto reranker = impl_->reranker(session.vlm(), request, p);
     const std::optional<grounding::LesionMask> mask = p.attention ? impl_->lesion_mask(image, request) : std::nullopt;
@@ -469,7 +469,7 @@ Diagnosis Engine::diagnose(const Image & image, const DiagnoseRequest & request)
 }
 
 Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow();
+    const engine::SessionPool::Lease session = impl_->sessions->borrow(encoded.image.sha256);
     const pipeline::RerankParams p = impl_->checked(request);
     const auto reranker = impl_->reranker(session.vlm(), request, p);
     const std::optional<grounding::LesionMask> mask =
@@ -478,7 +478,7 @@ Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest &
 }
 
 GeneratedText Engine::generate(const GenerateRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow();
+    const engine::SessionPool::Lease session = impl_->sessions->borrow(request.image ? request.image->sha256() : "");
     return impl_->generate(session.vlm(), request);
 }
 

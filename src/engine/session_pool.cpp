@@ -1,5 +1,7 @@
 #include "engine/session_pool.h"
 
+#include <algorithm>
+
 namespace dermlens::engine {
 
 SessionPool::SessionPool(model::VlmParams params, int sessions) {
@@ -8,31 +10,36 @@ SessionPool::SessionPool(model::VlmParams params, int sessions) {
         sessions_.push_back(sessions_.front()->another_session());
     }
     for (auto it = sessions_.rbegin(); it != sessions_.rend(); ++it) {
-        free_.push_back(it->get());  // the first session on top: a single caller always gets it
+        idle_.push_back({it->get(), ""});  // the first session last, as if returned last: a single caller gets it
     }
 }
 
 SessionPool::Lease::~Lease() {
-    pool_.give_back(vlm_);
+    pool_.give_back(vlm_, std::move(image_));
 }
 
-SessionPool::Lease SessionPool::borrow() {
+SessionPool::Lease SessionPool::borrow(const std::string & image) {
     std::unique_lock lock(mutex_);
-    returned_.wait(lock, [this] { return !free_.empty(); });
-    model::Vlm * vlm = free_.back();
-    free_.pop_back();
-    return Lease(*this, *vlm);
+    returned_.wait(lock, [this] { return !idle_.empty(); });
+    auto chosen = std::prev(idle_.end());  // no image: the most recently returned
+    if (!image.empty()) {
+        const auto holding = std::find_if(idle_.rbegin(), idle_.rend(), [&](const Idle & idle) { return idle.image == image; });
+        chosen = holding != idle_.rend() ? std::prev(holding.base()) : idle_.begin();
+    }
+    model::Vlm & vlm = *chosen->vlm;
+    idle_.erase(chosen);
+    return Lease(*this, vlm, image);
 }
 
 std::size_t SessionPool::busy() const {
     std::lock_guard lock(mutex_);
-    return sessions_.size() - free_.size();
+    return sessions_.size() - idle_.size();
 }
 
-void SessionPool::give_back(model::Vlm & vlm) {
+void SessionPool::give_back(model::Vlm & vlm, std::string image) {
     {
         std::lock_guard lock(mutex_);
-        free_.push_back(&vlm);
+        idle_.push_back({&vlm, std::move(image)});
     }
     returned_.notify_one();
 }

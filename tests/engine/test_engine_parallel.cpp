@@ -2,7 +2,8 @@
 // are inside their decoding at the same moment (a rendezvous in their progress callbacks that
 // only opens when both are) and each equals the diagnosis a single-session Engine gives; the
 // same new image asked for by two calls at once is encoded once (a rendezvous in their
-// should-stop callbacks holds the encoding call until the other one waits for it). Built and
+// should-stop callbacks holds the encoding call until the other one waits for it); an image
+// asked about again gets the session whose KV cache holds it. Built and
 // run under ASan + UBSan too (label sanitize): the sessions share the model, the encoder, the
 // embedding cache and the knowledge base.
 #include "engine/engine_fixture.h"
@@ -134,6 +135,38 @@ TEST(EngineParallel, TheSameNewImageAskedForTwiceAtOnceIsEncodedOnce) {
     EXPECT_NE(first.image.from_cache, second.image.from_cache);  // one encoded, one joined it
     EXPECT_EQ(EngineInternals::encoding(first).embeddings, EngineInternals::encoding(second).embeddings);
     EXPECT_EQ(first.encode_ms() == 0, first.image.from_cache);
+}
+
+// Two images asked about in turn on two sessions: each question finds the session that last held
+// its image, so the whole prompt comes from the KV cache, as when a single session is asked about
+// the same image twice; a single session asked about the other image in between keeps only the
+// preamble. The answers are the single session's.
+TEST(EngineParallel, AnImageAskedAboutAgainGetsTheSessionThatHeldIt) {
+    const Image a = Image::from_file(dermlens::test::shared_lesion());
+    const Image b = Image::from_file(second_lesion());
+    DiagnoseRequest request;
+    request.label_set = "isic9class";
+    int same_again = 0;    // reused when the session's last prompt was about the same image
+    int other_between = 0;  // reused when it was about the other image
+    json alone_a;
+    {
+        Engine single(tiny_params(1));
+        alone_a = stable(to_json(single.diagnose(a, request)));
+        same_again = single.diagnose(a, request).timings.reused_tokens;
+        single.diagnose(b, request);
+        other_between = single.diagnose(a, request).timings.reused_tokens;
+    }
+    ASSERT_GT(same_again, other_between) << "the image's tokens are not what a repeated question reuses";
+    Engine engine(tiny_params(2));
+    engine.diagnose(a, request);
+    engine.diagnose(b, request);
+    const Diagnosis again_a = engine.diagnose(a, request);
+    const Diagnosis again_b = engine.diagnose(b, request);
+    EXPECT_EQ(again_a.timings.reused_tokens, same_again);
+    for (const Diagnosis * again : {&again_a, &again_b}) {
+        EXPECT_EQ(again->timings.reused_tokens, again->timings.prompt_tokens) << "part of the prompt was evaluated again";
+    }
+    EXPECT_EQ(stable(to_json(again_a)), alone_a);
 }
 
 TEST(EngineParallel, ParallelBelowOneIsRefusedNamingIt) {
