@@ -3,8 +3,11 @@
 from the same pinned llama.cpp (/v1/chat/completions with the same lettered-options prompt), on the
 same model pair and images, at 1, 2 and 4 concurrent clients, measured side by side in one run:
 the two servers run at the same time and take turns (alternated rounds), and the figures are
-medians over rounds, so that a noisy machine slows both alike. Two workloads: every request a
-different image ("fresh"), and the same image asked again ("repeat", after one warm-up request).
+medians over rounds, so that a noisy machine slows both alike. Three workloads: every request a
+different image ("fresh"); the same image asked again ("repeat", after one warm-up request); and
+each client asking again about an image of its own ("own": the last images of the folder, one per
+client, each asked once before it is timed), where a server keeps the clients' images only if it
+gives each request the slot or session that holds its image.
 
 Usage (docs/server.md, "Benchmark"):
   bench_serve.py --dermlens build/bin/dermlens --llama-server PATH/llama-server \
@@ -116,7 +119,8 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--concurrency", default="1,2,4")
     parser.add_argument("--workloads", default="fresh,repeat",
-                        help="fresh (every request another image), repeat (the same image again), or both")
+                        help="comma-separated: fresh (every request another image), repeat (the same image "
+                             "again), own (each client its own image again)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--port", type=int, default=18080)
@@ -124,14 +128,16 @@ def main():
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
     workloads = args.workloads.split(",")
-    if not workloads or set(workloads) - {"fresh", "repeat"}:
-        sys.exit(f"--workloads {args.workloads}: name fresh, repeat or both")
+    if not workloads or set(workloads) - {"fresh", "repeat", "own"}:
+        sys.exit(f"--workloads {args.workloads}: name fresh, repeat or own")
     paths = sorted(pathlib.Path(args.images).rglob("*.jpg"))
     per_round = {level: args.per_round or level for level in levels}
     needed = sum(per_round.values()) * args.rounds
-    if len(paths) < max(per_round.values()):
-        sys.exit(f"{args.images}: fewer than {max(per_round.values())} JPEG images")
+    if len(paths) < max(per_round.values()) + max(levels):
+        sys.exit(f"{args.images}: fewer than {max(per_round.values()) + max(levels)} JPEG images")
     pictures = [path.read_bytes() for path in paths]
+    own = pictures[-max(levels):]  # the clients' own images, kept apart from the fresh ones
+    pictures = pictures[:-max(levels)]
 
     log = open(args.log, "w")
     servers = []
@@ -153,6 +159,9 @@ def main():
                    for level in levels}
         for client in clients:  # the repeat workload's image, encoded once before it is timed
             client.ask(pictures[0])
+            if "own" in workloads:
+                for image in own:
+                    client.ask(image)
         taken = 1
         for round_index in range(args.rounds):
             for level in levels:
@@ -165,6 +174,9 @@ def main():
                     if "repeat" in workloads:
                         results[(client.name, "repeat", level)].append(
                             images_per_minute(client, [pictures[0]] * per_round[level], level))
+                    if "own" in workloads:
+                        results[(client.name, "own", level)].append(
+                            images_per_minute(client, [own[i % level] for i in range(per_round[level])], level))
         if needed > len(pictures):
             print(f"note: {len(pictures)} images for {needed} fresh requests: later rounds reuse images, "
                   "which dermlens's embedding cache then serves", file=sys.stderr)
