@@ -133,11 +133,12 @@ def main():
     paths = sorted(pathlib.Path(args.images).rglob("*.jpg"))
     per_round = {level: args.per_round or level for level in levels}
     needed = sum(per_round.values()) * args.rounds
-    if len(paths) < max(per_round.values()) + max(levels):
-        sys.exit(f"{args.images}: fewer than {max(per_round.values()) + max(levels)} JPEG images")
+    owners = max(levels) if "own" in workloads else 0  # the clients' own images, kept apart from the fresh ones
+    if len(paths) < max(per_round.values()) + owners:
+        sys.exit(f"{args.images}: fewer than {max(per_round.values()) + owners} JPEG images")
     pictures = [path.read_bytes() for path in paths]
-    own = pictures[-max(levels):]  # the clients' own images, kept apart from the fresh ones
-    pictures = pictures[:-max(levels)]
+    own = pictures[len(pictures) - owners:]
+    pictures = pictures[:len(pictures) - owners]
 
     log = open(args.log, "w")
     servers = []
@@ -159,9 +160,8 @@ def main():
                    for level in levels}
         for client in clients:  # the repeat workload's image, encoded once before it is timed
             client.ask(pictures[0])
-            if "own" in workloads:
-                for image in own:
-                    client.ask(image)
+            for image in own:
+                client.ask(image)
         taken = 1
         for round_index in range(args.rounds):
             for level in levels:
