@@ -121,12 +121,15 @@ def main():
     parser.add_argument("--workloads", default="fresh,repeat",
                         help="comma-separated: fresh (every request another image), repeat (the same image "
                              "again), own (each client its own image again)")
+    parser.add_argument("--parallel", type=int,
+                        help="dermlens sessions and llama-server slots (default: the highest concurrency)")
     parser.add_argument("--threads", type=int, default=2)
     parser.add_argument("--ctx", type=int, default=4096)
     parser.add_argument("--port", type=int, default=18080)
     parser.add_argument("--log", default="bench_serve.log")
     args = parser.parse_args()
     levels = [int(level) for level in args.concurrency.split(",")]
+    parallel = str(args.parallel or max(levels))
     workloads = args.workloads.split(",")
     if not workloads or set(workloads) - {"fresh", "repeat", "own"}:
         sys.exit(f"--workloads {args.workloads}: name fresh, repeat or own")
@@ -143,13 +146,13 @@ def main():
     log = open(args.log, "w")
     servers = []
     dermlens, d_url = start([args.dermlens, "serve", "-m", args.model, "--mmproj", args.mmproj, "--port", str(args.port),
-                             "--parallel", str(max(levels)), "--queue", "64", "--threads", str(args.threads),
+                             "--parallel", parallel, "--queue", "64", "--threads", str(args.threads),
                              "--ctx", str(args.ctx)], args.port, log)
     servers.append(dermlens)
     clients = [DermlensClient(d_url)]
     if args.llama_server:
         llama, l_url = start([args.llama_server, "-m", args.model, "--mmproj", args.mmproj, "--port", str(args.port + 1),
-                              "-np", str(max(levels)), "-t", str(args.threads), "-c", str(args.ctx * max(levels)),
+                              "-np", parallel, "-t", str(args.threads), "-c", str(args.ctx * int(parallel)),
                               "--no-webui"] + args.llama_server_args.split(), args.port + 1, log)
         servers.append(llama)
         clients.append(LlamaServerClient(l_url))

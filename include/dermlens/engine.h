@@ -78,7 +78,9 @@ struct EngineParams {
     // Prompts, grammars and the knowledge base; empty: $DERMLENS_DATA_DIR, else the installed
     // share/dermlens, else the source tree's data/.
     std::filesystem::path data_dir;
-    int threads = 0;  // CPU threads in all; 0: every core. Each session computes with threads / parallel (at least 1)
+    // CPU threads in all; 0: every core. A call computing alone uses them all; calls computing at
+    // once share them (docs/server.md, "Under load").
+    int threads = 0;
     // Decoding sessions: calls that run at the same time. Each costs one more KV cache of
     // context_size tokens (docs/server.md: about 0.5 GiB for Gemma-3-4B at 4096); the weights,
     // the vision encoder and the embedding cache are shared.
@@ -231,7 +233,6 @@ struct EngineInfo {
     std::filesystem::path data_dir;
     int threads = 0;              // in all
     int parallel = 1;             // decoding sessions
-    int threads_per_session = 0;
     std::size_t busy_sessions = 0;  // sessions running a call now
     int context_size = 0;
     int batch_size = 0;

@@ -232,7 +232,6 @@ py::dict engine_info_of(const EngineInfo & info) {
     out["data_dir"] = info.data_dir.string();
     out["threads"] = info.threads;
     out["parallel"] = info.parallel;
-    out["threads_per_session"] = info.threads_per_session;
     out["busy_sessions"] = info.busy_sessions;
     out["context_size"] = info.context_size;
     out["batch_size"] = info.batch_size;

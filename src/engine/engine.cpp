@@ -50,17 +50,11 @@ int resolved_threads(int threads) {
     return threads > 0 ? threads : static_cast<int>(std::max(1u, std::thread::hardware_concurrency()));
 }
 
-// Each session computes with its share of the threads, encoding or decoding: a call holds its
-// session throughout, so `parallel` calls at once use `threads` between them.
-int threads_per_session(const EngineParams & params) {
-    return std::max(1, resolved_threads(params.threads) / params.parallel);
-}
-
 model::VlmParams vlm_params(const EngineParams & params) {
     model::VlmParams out;
     out.model_path = params.model;
     out.mmproj_path = params.mmproj;
-    out.threads = threads_per_session(params);
+    out.threads = resolved_threads(params.threads);  // shared by the sessions (model/thread_share.h)
     out.context_size = params.context_size;
     out.batch_size = params.batch_size;
     out.text_flash_attention = params.flash_attention;
@@ -509,7 +503,6 @@ EngineInfo Engine::info() const {
     out.data_dir = data_dir();
     out.threads = resolved_threads(s.params.threads);
     out.parallel = s.params.parallel;
-    out.threads_per_session = threads_per_session(s.params);
     out.busy_sessions = s.sessions->busy();
     out.context_size = s.params.context_size;
     out.batch_size = s.params.batch_size;

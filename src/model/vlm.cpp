@@ -6,6 +6,7 @@
 #include "model/gguf_check.h"
 #include "model/kv_prefix.h"
 #include "model/llama_handles.h"
+#include "model/thread_share.h"
 
 #include <ggml-backend.h>
 #include <ggml.h>
@@ -394,9 +395,9 @@ void VlmParams::validate() const {
 }
 
 // What every session of one loaded model shares (Vlm::another_session): the weights, the
-// vision encoder, the chat template. llama.cpp allows several contexts on one llama_model (its
-// tensors are only read); libmtmd keeps the last image's output in its context, so encodes
-// take `encoder` in turn, while tokenizing and feeding stored embeddings only read it.
+// vision encoder, the chat template, the threads. llama.cpp allows several contexts on one
+// llama_model (its tensors are only read); libmtmd keeps the last image's output in its context,
+// so encodes take `encoder` in turn, while tokenizing and feeding stored embeddings only read it.
 struct LoadedVlm {
     VlmParams params;
     ModelPtr model;
@@ -407,11 +408,13 @@ struct LoadedVlm {
     std::mutex encoder;  // one encode at a time: the output and `capture` belong to the mtmd context
     TapCapture capture;
     std::atomic<std::size_t> encoder_runs{0};
+    ThreadShare threads;
 
     explicit LoadedVlm(VlmParams p)
         : params(validated(std::move(p))),
           projector(checked_files(params)),
-          capture(params.mmproj_path.empty() ? EncoderTap{} : model::encoder_tap(projector, params.mmproj_path)) {
+          capture(params.mmproj_path.empty() ? EncoderTap{} : model::encoder_tap(projector, params.mmproj_path)),
+          threads(params.threads) {
         configure_logging(params.log);
         init_backend_once();
         load_text_model();
@@ -689,6 +692,7 @@ struct LoadedVlm {
 
         const auto encode_start = Clock::now();
         {
+            const ThreadShare::Turn counted = threads.begin();  // with all threads (thread_share.h)
             const ArmedCapture armed(capture);
             if (mtmd_encode_chunk(vision.get(), chunk) != 0) {
                 throw Error(ErrorKind::Runtime, "the vision encoder failed on the image");
@@ -906,6 +910,14 @@ struct Vlm::Impl {
         }
     }
 
+    // A step through the text model with this session's share of the threads.
+    template <typename Decode>
+    int decode_with_share(Decode decode) {
+        const ThreadShare::Turn turn = loaded->threads.begin();
+        llama_set_n_threads(context.get(), turn.threads(), turn.threads());
+        return decode();
+    }
+
     // llama_decode, observing the attention of the batch's last token when it chooses the next one.
     void decode_batch(TokenBatch & batch, bool chooses_next, const char * what) {
         const bool observed = chooses_next && attention_observer != nullptr;
@@ -913,7 +925,7 @@ struct Vlm::Impl {
             const auto [image_begin, image_tokens] = cached.image_cells();
             attention->arm(cached.tokens_in(cached.size()), image_begin, image_tokens);
         }
-        const int rc = llama_decode(context.get(), batch.get());
+        const int rc = decode_with_share([&] { return llama_decode(context.get(), batch.get()); });
         if (rc != 0) {
             attention_disarm();
             throw Error(ErrorKind::Runtime, fmt::format("llama_decode failed on {}", what));
@@ -945,8 +957,10 @@ struct Vlm::Impl {
         llama_pos new_n_past = n_past;
         // llama_decode only reads batch.embd; the helper's signature is not const-correct.
         float * embd = const_cast<float *>(encoding.embeddings.data());
-        if (mtmd_helper_decode_image_chunk(loaded->vision.get(), context.get(), chunk, embd, n_past, 0, params.batch_size,
-                                           &new_n_past, nullptr, nullptr) != 0) {
+        if (decode_with_share([&] {
+                return mtmd_helper_decode_image_chunk(loaded->vision.get(), context.get(), chunk, embd, n_past, 0,
+                                                      params.batch_size, &new_n_past, nullptr, nullptr);
+            }) != 0) {
             throw Error(ErrorKind::Runtime, "llama_decode failed on the image embeddings");
         }
         cached.append(PromptItem::image(image_key, needed, new_n_past - n_past));

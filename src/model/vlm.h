@@ -15,8 +15,9 @@
 //
 // Sessions: another_session() gives a second Vlm on the same loaded weights and vision encoder
 // with a context (KV cache, prefix state, observers) of its own, so that two threads can each
-// run one at the same time; the encoder is shared and encodes one image at a time. A single
-// Vlm must not be used by two threads at once.
+// run one at the same time; the encoder is shared and encodes one image at a time, and the
+// sessions' steps share the threads with it (model/thread_share.h). A single Vlm must not be used
+// by two threads at once.
 #pragma once
 
 #include "dermlens/engine.h"
@@ -40,7 +41,7 @@ using dermlens::parse_flash_attention;
 struct VlmParams {
     std::filesystem::path model_path;   // GGUF text model
     std::filesystem::path mmproj_path;  // GGUF vision projector belonging to it; empty: a text-only model
-    int threads = 4;
+    int threads = 4;  // shared by the encoder and every session's steps (model/thread_share.h)
     int context_size = 4096;    // tokens, image tokens included
     int batch_size = 512;       // logical batch for prompt processing
     int max_tokens = 32;        // generated tokens at most (the answer is a letter or a label)

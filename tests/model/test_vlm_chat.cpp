@@ -138,6 +138,25 @@ TEST_P(VlmChat, NextTokenScoresAgreeWithGreedyDecodingAndAcrossCaches) {
     EXPECT_EQ(constrained.tokens.front(), reused.tokens[static_cast<std::size_t>(best - reused.log_probabilities.begin())]);
 }
 
+// The sessions of a loaded model share its threads (model/thread_share.h), so a step runs with
+// however many the load leaves it: the numbers must not depend on that.
+TEST_P(VlmChat, ThreadCountsChangeNoNumber) {
+    auto params = params_;
+    params.threads = 3;
+    Vlm threaded(params);
+    const auto image = dermlens::image::load_image(dermlens::test::lesion_png(dir_->path()));
+    const ImageEncoding encoded = threaded.encode({image.width, image.height, image.rgb.data()});
+    EXPECT_EQ(encoded.embeddings, first_.embeddings);
+    EXPECT_EQ(encoded.encoder_mean, first_.encoder_mean);
+    const ChatPrompt prompt = ask("Which option is it?", "Answer: (");
+    const std::vector<std::string> letters{"A", "B", "C"};
+    EXPECT_EQ(threaded.score_next_token(first_, prompt, letters).log_probabilities,
+              fresh().score_next_token(first_, prompt, letters).log_probabilities);
+    const DecodeParams decode{8, "", 0, 0};
+    EXPECT_EQ(threaded.generate(second_, ask("Describe the lesion."), decode).tokens,
+              fresh().generate(second_, ask("Describe the lesion."), decode).tokens);
+}
+
 TEST_P(VlmChat, TheSamePromptAgainEvaluatesNothingAndAnswersAlike) {
     const DecodeParams decode{8, "", 0, 0};
     const auto first = reuse_->generate(first_, ask("Which option is it?"), decode);

@@ -79,7 +79,7 @@ ordered_json info_json(const ServerState & state) {
             {"embedding_cache", !info.embedding_cache.empty()},
             {"limits",
              {{"parallel", p.parallel},
-              {"threads_per_session", info.threads_per_session},
+              {"threads", info.threads},
               {"queue_size", p.queue_size},
               {"timeout_s", p.timeout_s},
               {"max_body_bytes", p.max_body_bytes},
