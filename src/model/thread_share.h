@@ -5,8 +5,9 @@
 // that a lone request on a server with several sessions is not held to a fixed fraction of the
 // machine, and a busy server does not oversubscribe its cores much.
 //
-// Thread counts never change results: every ggml CPU kernel here splits its output, not its
-// sums, across threads (tests/model/test_vlm_chat.cpp checks the answer at 1 and 3 threads).
+// The thread count changes no number (ggml's CPU kernels divide the outputs between threads, not
+// the sums): tests/model/test_vlm_chat.cpp checks the encoder output, the scores and the tokens at
+// 1 and 3 threads on every architecture.
 // libmtmd fixes its encoder's count when it loads, so the encoder always takes all threads and
 // counts as a running computation for the sessions' steps that start beside it.
 #pragma once
