@@ -3,13 +3,13 @@
 // alone gets all of them, as llama-server's single loop does; when several run at once, one
 // starting gets its share, threads / computations running (itself included, at least one), so
 // that a lone request on a server with several sessions is not held to a fixed fraction of the
-// machine, and a busy server does not oversubscribe its cores much.
+// machine, and a busy server does not oversubscribe its cores much. libmtmd fixes its encoder's
+// count when it loads, so the encoder always takes all threads and counts as a running
+// computation for the sessions' steps that start beside it.
 //
 // The thread count changes no number (ggml's CPU kernels divide the outputs between threads, not
 // the sums): tests/model/test_vlm_chat.cpp checks the encoder output, the scores and the tokens at
 // 1 and 3 threads on every architecture.
-// libmtmd fixes its encoder's count when it loads, so the encoder always takes all threads and
-// counts as a running computation for the sessions' steps that start beside it.
 #pragma once
 
 #include <atomic>
