@@ -32,6 +32,15 @@ cv::Mat3b to_rgb_mat(const image::RgbImage & image) {
     return view.clone();
 }
 
+cv::Mat3b reduced(const cv::Mat3b & rgb, int longest_side) {
+    const double scale = static_cast<double>(longest_side) / std::max(rgb.cols, rgb.rows);
+    if (scale >= 1.0) return rgb;
+    const auto scaled = [scale](int side) { return std::max(1, static_cast<int>(std::lround(side * scale))); };
+    cv::Mat3b small;
+    cv::resize(rgb, small, {scaled(rgb.cols), scaled(rgb.rows)}, 0.0, 0.0, cv::INTER_AREA);
+    return small;
+}
+
 namespace {
 
 std::string size_text(cv::Size size) { return fmt::format("{}x{}", size.width, size.height); }
@@ -160,14 +169,6 @@ int pixels_of(double share, cv::Size size) {
 cv::Mat disc(int diameter) {
     const int odd = std::max(1, diameter) | 1;
     return cv::getStructuringElement(cv::MORPH_ELLIPSE, {odd, odd});
-}
-
-cv::Mat3b reduced(const cv::Mat3b & rgb, int longest_side) {
-    const double scale = static_cast<double>(longest_side) / std::max(rgb.cols, rgb.rows);
-    if (scale >= 1.0) return rgb;
-    cv::Mat3b small;
-    cv::resize(rgb, small, {}, scale, scale, cv::INTER_AREA);
-    return small;
 }
 
 cv::Mat1b fallback_ellipse(cv::Size size, double axes) {

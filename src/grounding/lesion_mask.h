@@ -29,6 +29,10 @@ struct LesionMask {
 // A copy of `image` as the cv::Mat3b (R, G, B) this module takes.
 cv::Mat3b to_rgb_mat(const image::RgbImage & image);
 
+// `rgb` reduced (never enlarged) so that its longer side is `longest_side`; the shorter side
+// keeps at least one pixel, so that a strip of 4000 x 1 pixels is still an image.
+cv::Mat3b reduced(const cv::Mat3b & rgb, int longest_side);
+
 // A mask image (any format image::load_image reads, grey or colour, EXIF orientation
 // applied): a pixel is lesion when any channel is nonzero, or, in a JPEG, whose
 // compression blurs the edges, 128 or more. Transparency is composited over white

@@ -4,6 +4,7 @@
 
 #include "common/data_dir.h"
 #include "dermlens/error.h"
+#include "grounding/lesion_mask.h"
 #include "quality/measures.h"
 #include "quality/modality.h"
 
@@ -54,16 +55,6 @@ void QualityParams::validate() const {
 namespace quality {
 namespace {
 
-// The image as the scale-dependent checks see it: reduced (never enlarged) so that its
-// longer side is `side`, whatever the camera's resolution.
-cv::Mat3b working_copy(const cv::Mat3b & rgb, int side) {
-    const double scale = static_cast<double>(side) / std::max(rgb.cols, rgb.rows);
-    if (scale >= 1.0) return rgb;
-    cv::Mat3b small;
-    cv::resize(rgb, small, {}, scale, scale, cv::INTER_AREA);
-    return small;
-}
-
 cv::Mat1b grey_of(const cv::Mat3b & rgb) {
     cv::Mat1b grey;
     cv::cvtColor(rgb, grey, cv::COLOR_RGB2GRAY);
@@ -81,7 +72,7 @@ constexpr double kBrightestShare = 0.25;
 class Measures {
 public:
     Measures(const cv::Mat3b & rgb, const Thresholds & thresholds)
-        : native_(rgb), working_(working_copy(rgb, thresholds.working_side)), working_grey_(grey_of(working_)),
+        : native_(rgb), working_(grounding::reduced(rgb, thresholds.working_side)), working_grey_(grey_of(working_)),
           thresholds_(thresholds) {}
 
     std::optional<double> score(const std::string & check) {

@@ -221,7 +221,7 @@ TEST(LesionMaskSegment, LesionFreeSkinGivesTheCentredFallbackAndSaysSo) {
 }
 
 TEST(LesionMaskSegment, FlatAndTinyImagesGiveTheFallback) {
-    for (const cv::Size size : {cv::Size(240, 180), cv::Size(3, 2), cv::Size(1, 1)}) {
+    for (const cv::Size size : {cv::Size(240, 180), cv::Size(3, 2), cv::Size(1, 1), cv::Size(4000, 1), cv::Size(1, 3000)}) {
         SCOPED_TRACE(testing::Message() << size);
         const LesionMask found = segment_lesion(cv::Mat3b(size, cv::Vec3b(210, 170, 150)));
         EXPECT_EQ(found.source, MaskSource::AutoFallback);
