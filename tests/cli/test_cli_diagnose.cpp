@@ -321,6 +321,28 @@ TEST_F(CliDiagnose, CachedImagesAreNotEncodedAgain) {
     }
 }
 
+// --no-prefix-reuse evaluates every prompt whole: nothing is served from the KV cache, and the
+// answers are the very numbers reuse gives (describe-then-decide, whose decision reuses the image).
+TEST_F(CliDiagnose, WithoutPrefixReuseEveryPromptIsEvaluatedWholeWithTheSameResults) {
+    const std::vector<std::string> images{lesion_a_.string(), lesion_b_.string()};
+    const std::vector<std::string> options{"--json", "--strategy", "describe-then-decide"};
+    const auto reused = diagnose(gemma3_.model, gemma3_.mmproj, images, options);
+    std::vector<std::string> whole_options = options;
+    whole_options.push_back("--no-prefix-reuse");
+    const auto whole = diagnose(gemma3_.model, gemma3_.mmproj, images, whole_options);
+    ASSERT_EQ(reused.exit_code, 0) << reused.err;
+    ASSERT_EQ(whole.exit_code, 0) << whole.err;
+    const json a = json::parse(reused.out);
+    const json b = json::parse(whole.out);
+    ASSERT_EQ(a.size(), 2u);
+    for (std::size_t i = 0; i < 2; ++i) {
+        EXPECT_GT(a[i]["timings"]["reused_tokens"].get<int>(), 0) << i;
+        EXPECT_EQ(b[i]["timings"]["reused_tokens"].get<int>(), 0) << i;
+        EXPECT_EQ(b[i]["timings"]["prompt_tokens"], a[i]["timings"]["prompt_tokens"]) << i;
+    }
+    EXPECT_EQ(without_timings(a), without_timings(b));
+}
+
 TEST_F(CliDiagnose, OptionsThatDoNotFitAreRefusedBeforeAnyModelLoads) {
     const std::string image = lesion_a_.string();
     expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--strategy", "topk"}), 2,

@@ -80,6 +80,7 @@ struct EvalOptions {
         params.vlm.batch_size = engine.batch_size;
         params.vlm.text_flash_attention = engine.flash_attention;
         params.vlm.vision_flash_attention = engine.vision_flash_attention;
+        params.vlm.reuse_prefix = engine.reuse_prefix;
         params.vlm.log = engine.log;
         params.vlm.max_tokens = runtime.max_tokens;
         params.cache = no_cache ? fs::path() : cache.empty() ? vision::default_cache_path() : fs::path(cache);

@@ -53,6 +53,7 @@ void RuntimeOptions::fill(EngineParams & params) const {
     params.batch_size = batch_size;
     params.flash_attention = parse_flash_attention(flash_attention, "flash_attention");
     params.vision_flash_attention = parse_flash_attention(vision_flash_attention, "vision_flash_attention");
+    params.reuse_prefix = prefix_reuse;
     if (verbose) {
         params.log = print_to_stderr;
     }
@@ -94,6 +95,10 @@ void add_engine_options(CLI::App & app, RuntimeOptions & options) {
     app.add_option("--max-megapixels", options.max_megapixels, "Refuse images larger than this many megapixels")
         ->capture_default_str()
         ->envname("DERMLENS_MAX_MEGAPIXELS");
+    app.add_flag("!--no-prefix-reuse", options.prefix_reuse,
+                 "Evaluate every prompt whole instead of keeping the prefix it shares with the previous one: "
+                 "the same results, less memory for Gemma 3 (its sliding-window cache is then window-sized), "
+                 "more prompt time (docs/pipeline.md)");
     app.add_flag("--verbose", options.verbose, "Show llama.cpp's and libmtmd's logs on stderr");
 }
 

@@ -31,6 +31,7 @@ struct RuntimeOptions {
     std::string flash_attention = "auto";
     std::string vision_flash_attention = "auto";
     double max_megapixels = 100.0;
+    bool prefix_reuse = true;  // --no-prefix-reuse: Gemma 3's sliding-window cache at its window size
     bool json = false;
     bool verbose = false;
 
@@ -41,7 +42,7 @@ struct RuntimeOptions {
 };
 
 // What the loaded Engine runs with: --threads --ctx --batch --flash-attn --vision-flash-attn
-// --max-megapixels --verbose (`serve` takes these alone: the rest is per request).
+// --max-megapixels --no-prefix-reuse --verbose (`serve` takes these alone: the rest is per request).
 void add_engine_options(CLI::App & app, RuntimeOptions & options);
 // Those, and the per-call decoding options --max-tokens --seed --temperature, and --json.
 void add_runtime_options(CLI::App & app, RuntimeOptions & options);
