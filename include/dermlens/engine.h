@@ -32,7 +32,9 @@
 //
 // What is loaded once (EngineParams) is kept apart from what each call asks (DiagnoseRequest),
 // as whisper.cpp keeps its context and full parameters apart. Every method throws
-// dermlens::Error; a message about a parameter names it (Error::field()).
+// dermlens::Error and nothing else; a message about a parameter names it (Error::field()). A
+// failure inside a library below (OpenCV, the standard library) is a defect, reported as
+// Error(Runtime) naming the image ("image 'x.jpg': internal error: ..."), so that a batch goes on.
 //
 // Threads: calls from several threads are safe. The model is loaded once; EngineParams::parallel
 // decoding sessions (each a llama.cpp context with its own KV cache on the shared weights) let

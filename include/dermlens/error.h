@@ -18,7 +18,7 @@ enum class ErrorKind {
     InvalidArgument,  // bad parameter values, unknown labels
     InvalidInput,     // unreadable / corrupt / oversized image, bad CSV or JSON
     InvalidModel,     // missing, non-GGUF, truncated or mismatched model files
-    Runtime,          // inference failed (out of memory, decode error)
+    Runtime,          // inference failed (out of memory, decode error), or a defect below (an internal error)
     Cancelled,        // the caller's should-stop callback asked to stop
 };
 

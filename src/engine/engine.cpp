@@ -7,6 +7,7 @@
 #include "common/data_dir.h"
 #include "common/file_hash_cache.h"
 #include "engine/attention_paths.h"
+#include "engine/boundary.h"
 #include "engine/details.h"
 #include "engine/generate.h"
 #include "engine/internals.h"
@@ -445,35 +446,42 @@ Engine::Engine(EngineParams params) : impl_(std::make_unique<Impl>(std::move(par
 Engine::~Engine() = default;
 
 EncodedImage Engine::encode(const Image & image, const ShouldStopCallback & should_stop) {
-    return impl_->encode(image, should_stop);
+    return engine::at_boundary(engine::image_subject(image.name()), [&] { return impl_->encode(image, should_stop); });
 }
 
 // A diagnosis holds a session from its checks to its report; the checks come first, so that a
 // bad request costs no encoding.
 Diagnosis Engine::diagnose(const Image & image, const DiagnoseRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow(image.sha256());
-    const pipeline::RerankParams p = impl_->checked(request);
-    const auto reranker = impl_->reranker(session.vlm(), request, p);
-    const std::optional<grounding::LesionMask> mask = p.attention ? impl_->lesion_mask(image, request) : std::nullopt;
-    if (request.progress) {
-        request.progress("encode", 0, 0);
-    }
-    const EncodedImage encoded = impl_->encode(image, request.should_stop);
-    return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
+    return engine::at_boundary(engine::image_subject(image.name()), [&] {
+        const engine::SessionPool::Lease session = impl_->sessions->borrow(image.sha256());
+        const pipeline::RerankParams p = impl_->checked(request);
+        const auto reranker = impl_->reranker(session.vlm(), request, p);
+        const std::optional<grounding::LesionMask> mask = p.attention ? impl_->lesion_mask(image, request) : std::nullopt;
+        if (request.progress) {
+            request.progress("encode", 0, 0);
+        }
+        const EncodedImage encoded = impl_->encode(image, request.should_stop);
+        return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
+    });
 }
 
 Diagnosis Engine::diagnose(const EncodedImage & encoded, const DiagnoseRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow(encoded.image.sha256);
-    const pipeline::RerankParams p = impl_->checked(request);
-    const auto reranker = impl_->reranker(session.vlm(), request, p);
-    const std::optional<grounding::LesionMask> mask =
-        p.attention && encoded.data->source ? impl_->lesion_mask(*encoded.data->source, request) : std::nullopt;
-    return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
+    return engine::at_boundary(engine::image_subject(encoded.image.name), [&] {
+        const engine::SessionPool::Lease session = impl_->sessions->borrow(encoded.image.sha256);
+        const pipeline::RerankParams p = impl_->checked(request);
+        const auto reranker = impl_->reranker(session.vlm(), request, p);
+        const std::optional<grounding::LesionMask> mask =
+            p.attention && encoded.data->source ? impl_->lesion_mask(*encoded.data->source, request) : std::nullopt;
+        return impl_->diagnose(session.vlm(), encoded, request, p, *reranker, mask);
+    });
 }
 
 GeneratedText Engine::generate(const GenerateRequest & request) {
-    const engine::SessionPool::Lease session = impl_->sessions->borrow(request.image ? request.image->sha256() : "");
-    return impl_->generate(session.vlm(), request);
+    const std::string subject = request.image ? engine::image_subject(request.image->name()) : "generation";
+    return engine::at_boundary(subject, [&] {
+        const engine::SessionPool::Lease session = impl_->sessions->borrow(request.image ? request.image->sha256() : "");
+        return impl_->generate(session.vlm(), request);
+    });
 }
 
 bool Engine::has_vision() const noexcept {

@@ -2,6 +2,7 @@
 // Here rather than in src/quality/ because dermlens::Image is the engine's.
 #include "dermlens/quality.h"
 
+#include "engine/boundary.h"
 #include "quality/gate.h"
 
 #include <opencv2/core.hpp>
@@ -9,10 +10,12 @@
 namespace dermlens {
 
 QualityReport assess_quality(const Image & image, const QualityParams & params) {
-    const quality::Thresholds thresholds = quality::thresholds_of(params);
-    const auto pixels = image.rgb();
-    const cv::Mat view(image.height(), image.width(), CV_8UC3, const_cast<std::uint8_t *>(pixels.data()));
-    return quality::assess(view, thresholds, image.name(), quality::modality_of(view, params));
+    return engine::at_boundary(engine::image_subject(image.name()), [&] {
+        const quality::Thresholds thresholds = quality::thresholds_of(params);
+        const auto pixels = image.rgb();
+        const cv::Mat view(image.height(), image.width(), CV_8UC3, const_cast<std::uint8_t *>(pixels.data()));
+        return quality::assess(view, thresholds, image.name(), quality::modality_of(view, params));
+    });
 }
 
 }  // namespace dermlens
