@@ -121,6 +121,13 @@ Reranker::Reranker(model::Vlm & vlm, const kb::KnowledgeBase & kb, RerankParams 
                                 strategy_name(params_.strategy)),
                     "probe");
     }
+    if (!parts.probe_candidates && params_.candidates.mode == probe::CandidateMode::Conformal) {
+        throw Error(ErrorKind::InvalidArgument,
+                    fmt::format("candidates: strategy '{}' offers every label; a conformal set is for the strategies "
+                                "that take the probe's candidates (topk, combined)",
+                                strategy_name(params_.strategy)),
+                    "candidates");
+    }
     if (probe_ != nullptr) {
         const vision::EncoderIdentity ours =
             model_encoder ? *model_encoder : vision::encoder_identity(vlm_.params().mmproj_path, probe_->encoder.kind);

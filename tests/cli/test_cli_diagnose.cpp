@@ -343,6 +343,12 @@ TEST_F(CliDiagnose, WithoutPrefixReuseEveryPromptIsEvaluatedWholeWithTheSameResu
     EXPECT_EQ(without_timings(a), without_timings(b));
 }
 
+// The direct strategy offers every label: a conformal set asked for there would be ignored.
+TEST_F(CliDiagnose, ConformalCandidatesNeedAStrategyThatTakesTheProbes) {
+    expect_refused(diagnose_with_probe({"--candidates", "conformal", lesion_a_.string()}), 2,
+                   {"--candidates", "'direct' offers every label", "topk, combined"});
+}
+
 TEST_F(CliDiagnose, OptionsThatDoNotFitAreRefusedBeforeAnyModelLoads) {
     const std::string image = lesion_a_.string();
     expect_refused(diagnose(gemma3_.model, gemma3_.mmproj, {image}, {"--strategy", "topk"}), 2,

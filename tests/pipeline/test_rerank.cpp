@@ -253,6 +253,15 @@ TEST_P(Rerank, RefusesWhatDoesNotFit) {
     params.strategy = Strategy::Direct;
     params.style = dermlens::pipeline::PromptStyle::SkinR1;
     EXPECT_THROW(run(params, nullptr), dermlens::Error);  // a free-answer style with option scoring
+    params.style = dermlens::pipeline::PromptStyle::Dermlens;
+    params.candidates.mode = dermlens::probe::CandidateMode::Conformal;
+    try {  // a conformal set where every label is offered would be ignored: refused instead
+        run(params, &probe_);
+        ADD_FAILURE() << "conformal candidates with the direct strategy were accepted";
+    } catch (const dermlens::Error & e) {
+        EXPECT_EQ(e.field(), "candidates");
+        EXPECT_NE(std::string(e.what()).find("'direct' offers every label"), std::string::npos) << e.what();
+    }
     auto foreign = probe_;
     foreign.encoder.mmproj_sha256 = std::string(64, '0');
     EXPECT_THROW(run(RerankParams{}, &foreign), dermlens::Error);
