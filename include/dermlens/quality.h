@@ -81,6 +81,11 @@ QualityReport assess_quality(const Image & image, const QualityParams & params =
 // "reject_at", "worse_when", "verdict", "reason"}], "elapsed_ms"} (docs/quality.md); "modality"
 // only when known.
 nlohmann::ordered_json to_json(const QualityReport & report);
+// An image the gate refused to diagnose, shaped as a diagnosed image's parts
+// (docs/diagnose-json.md, "A refused image"): {"image": {"path", "width", "height"}, "quality":
+// {...}, "refused": "the image-quality gate rejected the image: ...", "timings": {"quality_ms"}}.
+// `diagnose --quality reject` prints it, and /v1/diagnose answers it for "quality": "reject".
+nlohmann::ordered_json refused_to_json(const std::string & image, const QualityReport & report);
 // One line: "pass", or the verdict and its reasons ("reject: too blurred to judge the border; too dark ...").
 std::string quality_summary(const QualityReport & report);
 // "path (WxH): reject — too blurred to judge the border; ..." then a line per check that warned or rejected.

@@ -194,6 +194,15 @@ nlohmann::ordered_json to_json(const QualityReport & report) {
     return out;
 }
 
+nlohmann::ordered_json refused_to_json(const std::string & image, const QualityReport & report) {
+    nlohmann::ordered_json gate = to_json(report);
+    for (const char * elsewhere : {"path", "width", "height", "elapsed_ms"}) gate.erase(elsewhere);
+    return {{"image", {{"path", image}, {"width", report.width}, {"height", report.height}}},
+            {"quality", std::move(gate)},
+            {"refused", "the image-quality gate rejected the image: " + quality_summary(report)},
+            {"timings", {{"quality_ms", report.elapsed_ms}}}};
+}
+
 std::string quality_summary(const QualityReport & report) {
     const auto reasons = report.reasons(report.overall);
     if (reasons.empty()) return quality_verdict_name(report.overall);

@@ -10,6 +10,7 @@
 
 #include <gmock/gmock.h>
 #include <gtest/gtest.h>
+#include <opencv2/imgcodecs.hpp>
 
 #include <netinet/in.h>
 #include <sys/socket.h>
@@ -253,6 +254,51 @@ TEST(ServeApi, EveryEndpointAndEveryError) {
     EXPECT_EQ(client.Get("/health")->status, 200);
     const ProcessResult stopped = server.stop();
     EXPECT_EQ(stopped.exit_code, 0) << stopped.err;
+}
+
+// "quality": "reject" answers a rejected image exactly as `diagnose --quality reject --json`
+// reports it (the reference), and the model does not run for it; "off" leaves the gate out;
+// another word is refused naming the field.
+TEST(ServeApi, TheQualityGateRefusesRejectedImagesOnRequest) {
+    TempDir dir("serve-quality");
+    const std::filesystem::path grey = dir / "grey.png";  // flat and tiny: rejected for contrast and resolution
+    ASSERT_TRUE(cv::imwrite(grey.string(), cv::Mat3b(40, 40, cv::Vec3b(128, 128, 128))));
+    ServeProcess server({});
+    auto client = server.client();
+    const httplib::MultipartFormDataItems form = {
+        {"image", file_bytes(grey), "grey.png", "image/png"}, {"labels", "melanoma,nevus", "", ""}, {"quality", "reject", "", ""}};
+    const auto refused = client.Post("/v1/diagnose", form);
+    ASSERT_TRUE(refused);
+    ASSERT_EQ(refused->status, 200) << refused->body;
+    json served = json_of(refused);
+    EXPECT_EQ(served["quality"]["overall"], "reject");
+    EXPECT_FALSE(served.contains("candidates"));
+    EXPECT_NE(served["refused"].get<std::string>().find("too little contrast"), std::string::npos) << served.dump(2);
+
+    const auto & files = TinyModel::shared().files;
+    const ProcessResult cli = run_process({DERMLENS_CLI, "diagnose", "-m", files.model.string(), "--mmproj",
+                                           files.mmproj.string(), "--threads", "1", "--json", "--quality", "reject",
+                                           "--labels", "melanoma,nevus", grey.string()});
+    ASSERT_EQ(cli.exit_code, 0) << cli.err;
+    json reference = json::parse(cli.out)[0];
+    for (json * report : {&served, &reference}) {
+        report->erase("timings");
+        (*report)["image"].erase("path");
+    }
+    EXPECT_EQ(served, reference);
+
+    const auto ungated = client.Post("/v1/diagnose", lesion_form({{"labels", "melanoma,nevus"}, {"quality", "off"}}));
+    ASSERT_TRUE(ungated);
+    ASSERT_EQ(ungated->status, 200) << ungated->body;
+    EXPECT_FALSE(json_of(ungated).contains("quality"));
+    EXPECT_EQ(json_of(ungated)["candidates"].size(), 2u);
+    expect_api_error(client.Post("/v1/diagnose", lesion_form({{"labels", "melanoma,nevus"}, {"quality", "strict"}})), 400,
+                     "quality: expected");
+
+    const auto metrics = client.Get("/metrics");
+    ASSERT_TRUE(metrics);
+    EXPECT_NE(metrics->body.find("dermlens_images_refused_total{reason=\"quality\"} 1\n"), std::string::npos) << metrics->body;
+    EXPECT_NE(metrics->body.find("dermlens_encoder_runs_total 1\n"), std::string::npos) << metrics->body;  // the lesion only
 }
 
 TEST(ServeApi, HeatMapsComeBackAsPngDataUris) {

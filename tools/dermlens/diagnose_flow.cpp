@@ -454,20 +454,9 @@ ImageReport DiagnoseSession::diagnose(const ImageInput & input, const std::optio
 
 namespace {
 
-// A refused image in a JSON report: {"image": {"path", "width", "height"}, "quality": {...},
-// "refused": "...", "timings": {"quality_ms"}}, shaped as a diagnosed image's parts.
-json refused_json(const std::string & image, const QualityReport & quality) {
-    json gate = to_json(quality);
-    for (const char * elsewhere : {"path", "width", "height", "elapsed_ms"}) gate.erase(elsewhere);
-    return {{"image", {{"path", image}, {"width", quality.width}, {"height", quality.height}}},
-            {"quality", std::move(gate)},
-            {"refused", "the image-quality gate rejected the image: " + quality_summary(quality)},
-            {"timings", {{"quality_ms", quality.elapsed_ms}}}};
-}
-
 json report_json(const ImageReport & report) {
     if (report.diagnosis) return to_json(*report.diagnosis);
-    if (report.refused) return refused_json(report.input.name, *report.refused);
+    if (report.refused) return refused_to_json(report.input.name, *report.refused);
     return error_json(report.input.name, *report.error);
 }
 

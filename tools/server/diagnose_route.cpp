@@ -2,6 +2,9 @@
 // base64) and the per-call options of `diagnose` (dermlens/request_json.h reads them, from JSON
 // or from form fields alike); the answer is the `diagnose --json` object of that image, with
 // `heatmaps` as PNG data URIs when asked, and the image-quality gate's verdict as `quality`.
+// With "quality": "reject" a rejected image is answered as `diagnose --quality reject` reports
+// it, before the model runs (the gate runs in the worker, whose count bounds the images decoded
+// at once).
 #include "data_uri.h"
 #include "request_parsing.h"
 #include "server_state.h"
@@ -85,11 +88,17 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         request.attention.heatmap_dir = scratch->path;
     }
     const Image image = *call.image;
-    const auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, scratch](const ShouldStopCallback & stop) mutable {
+    const QualityGate quality = call.quality;
+    const auto outcome = run_inference<ordered_json>(state, req, [&state, request, image, quality, scratch](const ShouldStopCallback & stop) mutable {
         request.should_stop = stop;
         Diagnosis diagnosis;
         try {
-            QualityReport gate = assess_quality(image);  // reported, as `diagnose` reports it (docs/quality.md)
+            std::optional<QualityReport> gate;  // reported, as `diagnose` reports it (docs/quality.md)
+            if (quality != QualityGate::Off) gate = assess_quality(image);
+            if (quality == QualityGate::Reject && gate->overall == QualityVerdict::Reject) {
+                state.metrics.count_refused_image("quality");
+                return refused_to_json(image.name(), *gate);
+            }
             diagnosis = state.engine->diagnose(image, request);
             diagnosis.quality = std::move(gate);
         } catch (const Error & e) {

@@ -26,7 +26,7 @@ public:
     void count_request(const std::string & endpoint, int status);
     // Seconds spent in one stage: "encode", "describe", "decide" (diagnose), "prefill", "decode" (chat).
     void observe_stage(const std::string & stage, double seconds);
-    void count_refused_image(const std::string & reason);  // body_too_large, bad_base64, invalid_image, missing_image
+    void count_refused_image(const std::string & reason);  // body_too_large, bad_base64, invalid_image, missing_image, quality
     void count_encoding(bool reused);  // an image's encoding: the encoder's, or reused (cache or earlier call)
 
     std::string render(const LiveGauges & live) const;

@@ -69,6 +69,13 @@ bool heatmap_flag(const json & value) {
     throw Error(ErrorKind::InvalidArgument, "heatmap: expected true or false", "heatmap");
 }
 
+QualityGate quality_gate(const json & value) {
+    if (value == "report") return QualityGate::Report;
+    if (value == "reject") return QualityGate::Reject;
+    if (value == "off") return QualityGate::Off;
+    refuse("quality", "expected \"report\", \"reject\" or \"off\"");
+}
+
 }  // namespace
 
 DiagnoseCall diagnose_call_from_form(const std::vector<FormField> & fields, const DecodeLimits & limits) {
@@ -79,6 +86,8 @@ DiagnoseCall diagnose_call_from_form(const std::vector<FormField> & fields, cons
             call.image = Image::from_bytes({data, content.size()}, filename.empty() ? "upload" : filename, limits);
         } else if (name == "heatmap") {
             call.heatmap = heatmap_flag(content);
+        } else if (name == "quality") {
+            call.quality = quality_gate(content);
         } else if (call.options.contains(name)) {
             throw Error(ErrorKind::InvalidArgument, fmt::format("{}: given more than once", name), name);
         } else {
@@ -108,6 +117,10 @@ DiagnoseCall diagnose_call_from_json(std::string_view text, const DecodeLimits &
     if (body.contains("heatmap")) {
         call.heatmap = heatmap_flag(body["heatmap"]);
         body.erase("heatmap");
+    }
+    if (body.contains("quality")) {
+        call.quality = quality_gate(body["quality"]);
+        body.erase("quality");
     }
     call.options = std::move(body);
     return call;
