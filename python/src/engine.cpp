@@ -7,6 +7,7 @@
 
 #include "dermlens/engine.h"
 #include "dermlens/error.h"
+#include "dermlens/quality.h"
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -190,6 +191,17 @@ struct DiagnoseOptions {
     }
 };
 
+// diagnose(quality=...): the gate as `diagnose --quality` runs it.
+enum class QualityGate { Off, Report, Reject };
+
+QualityGate quality_gate(const std::string & name) {
+    if (name == "off") return QualityGate::Off;
+    if (name == "report") return QualityGate::Report;
+    if (name == "reject") return QualityGate::Reject;
+    throw Error(ErrorKind::InvalidArgument, "quality: expected \"off\", \"report\" or \"reject\" (got '" + name + "')",
+                "quality");
+}
+
 // The report of docs/diagnose-json.md as a dict, with the attention maps as NumPy arrays
 // ("heatmaps": {"label": rows x columns, "all": ...}) when they were asked for.
 py::object report_of(const Diagnosis & diagnosis) {
@@ -303,6 +315,9 @@ max_tokens are those of the CLI (docs/pipeline.md). context: a dict with age, se
 fitzpatrick. attention=True (the Engine must capture attention) adds the grounding statistics and
 report["heatmaps"] = {"label": array, "all": array} (rows x columns of the encoder's grid).
 progress(stage, step, total) is called as the call advances; an exception it raises stops the call.
+quality: the image-quality gate, as `diagnose --quality`: "off" (default), "report" (its verdict in
+report["quality"]) or "reject" (a rejected image is not diagnosed: the report is the refused one,
+{"image", "quality", "refused", "timings"}); not for an EncodedImage, which holds no pixels.
 
 The GIL is released while the model runs; Ctrl-C stops the call within one decoded token with
 KeyboardInterrupt, and the Engine stays usable.)";
@@ -358,7 +373,7 @@ void register_engine(py::module_ & module) {
                std::optional<std::pair<int, int>> attention_layers, std::string attention_reduce,
                std::optional<std::filesystem::path> heatmap_dir, std::optional<std::filesystem::path> lesion_mask,
                std::optional<std::string> lesion_box, std::uint32_t seed, float temperature, int max_tokens,
-               const py::object & progress) {
+               const py::object & progress, const std::string & quality) {
                 const DiagnoseOptions options{std::move(labels),  std::move(label_set),   std::move(strategy),
                                               std::move(style),   std::move(schema),      std::move(decide),
                                               std::move(candidates), top_k,               alpha,
@@ -371,13 +386,22 @@ void register_engine(py::module_ & module) {
                 DiagnoseRequest request = options.request();
                 request.progress = bridge.progress_callback();
                 request.should_stop = bridge.should_stop_callback();
-                const Diagnosis diagnosis =
-                    py::isinstance<EncodedImage>(image)
-                        ? bridge.run([&] { return engine.diagnose(image.cast<const EncodedImage &>(), request); })
-                        : [&] {
-                              const Image decoded = to_image(image);
-                              return bridge.run([&] { return engine.diagnose(decoded, request); });
-                          }();
+                const QualityGate gate = quality_gate(quality);
+                if (py::isinstance<EncodedImage>(image)) {
+                    if (gate != QualityGate::Off) {
+                        throw Error(ErrorKind::InvalidArgument,
+                                    "quality: an EncodedImage holds no pixels to judge: pass the image itself", "quality");
+                    }
+                    return report_of(bridge.run([&] { return engine.diagnose(image.cast<const EncodedImage &>(), request); }));
+                }
+                const Image decoded = to_image(image);
+                std::optional<QualityReport> verdict;
+                if (gate != QualityGate::Off) verdict = bridge.run([&] { return assess_quality(decoded); });
+                if (gate == QualityGate::Reject && verdict->overall == QualityVerdict::Reject) {
+                    return to_python(refused_to_json(decoded.name(), *verdict));
+                }
+                Diagnosis diagnosis = bridge.run([&] { return engine.diagnose(decoded, request); });
+                diagnosis.quality = std::move(verdict);
                 return report_of(diagnosis);
             },
             py::arg("image"), py::kw_only(), py::arg("labels") = py::none(), py::arg("label_set") = "",
@@ -388,7 +412,7 @@ void register_engine(py::module_ & module) {
             py::arg("attention_layers") = py::none(), py::arg("attention_reduce") = "mean",
             py::arg("heatmap_dir") = py::none(), py::arg("lesion_mask") = py::none(),
             py::arg("lesion_box") = py::none(), py::arg("seed") = 0, py::arg("temperature") = 0.0f,
-            py::arg("max_tokens") = 64, py::arg("progress") = py::none(), kDiagnoseDoc)
+            py::arg("max_tokens") = 64, py::arg("progress") = py::none(), py::arg("quality") = "off", kDiagnoseDoc)
         .def(
             "info", [](const Engine & engine) { return engine_info_of(engine.info()); },
             "What is loaded: the model files with their SHA-256, the probe, the cache, the settings, how many "

@@ -55,6 +55,23 @@ def test_a_path_bytes_and_pixels_give_the_cli_report(engine, tiny_model, lesions
     assert stable(engine.diagnose(Path(image), **OPTIONS)) == theirs  # os.PathLike too
 
 
+def test_the_quality_gate_reports_and_refuses_as_the_cli_does(engine, tiny_model, lesions, tmp_path):
+    model, mmproj = tiny_model
+    grey = tmp_path / "grey.png"  # flat and small: rejected for contrast and resolution
+    PilImage.new("RGB", (40, 40), (128, 128, 128)).save(grey)
+    for quality, image in (("report", str(lesions[0])), ("reject", str(grey))):
+        cli = run_cli("diagnose", "--model", model, "--mmproj", mmproj, "--threads", "1", "--label-set", "isic9class",
+                      "--strategy", "describe-then-decide", "--quality", quality, "--json", image).stdout
+        ours = engine.diagnose(image, quality=quality, **OPTIONS)
+        assert stable(ours) == stable(json.loads(cli)[0])
+    assert "too little contrast" in ours["refused"] and "candidates" not in ours
+    assert "quality" not in engine.diagnose(str(lesions[0]), **OPTIONS)  # off unless asked
+    with pytest.raises(dermlens.InvalidArgument, match="quality: expected"):
+        engine.diagnose(str(lesions[0]), quality="strict", **OPTIONS)
+    with pytest.raises(dermlens.InvalidArgument, match="EncodedImage holds no pixels"):
+        engine.diagnose(engine.encode(str(lesions[0])), quality="report", **OPTIONS)
+
+
 def test_an_encoding_serves_diagnoses_without_the_encoder(engine, lesions):
     encoded = engine.encode(str(lesions[1]))
     assert encoded.encoder_mean.dtype == np.float32 and encoded.encoder_mean.ndim == 1
