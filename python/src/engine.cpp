@@ -7,7 +7,7 @@
 
 #include "dermlens/engine.h"
 #include "dermlens/error.h"
-#include "dermlens/quality.h"
+#include "dermlens/quality_gate.h"
 
 #include <pybind11/stl.h>
 #include <pybind11/stl/filesystem.h>
@@ -190,17 +190,6 @@ struct DiagnoseOptions {
         return r;
     }
 };
-
-// diagnose(quality=...): the gate as `diagnose --quality` runs it.
-enum class QualityGate { Off, Report, Reject };
-
-QualityGate quality_gate(const std::string & name) {
-    if (name == "off") return QualityGate::Off;
-    if (name == "report") return QualityGate::Report;
-    if (name == "reject") return QualityGate::Reject;
-    throw Error(ErrorKind::InvalidArgument, "quality: expected \"off\", \"report\" or \"reject\" (got '" + name + "')",
-                "quality");
-}
 
 // The report of docs/diagnose-json.md as a dict, with the attention maps as NumPy arrays
 // ("heatmaps": {"label": rows x columns, "all": ...}) when they were asked for.
@@ -386,7 +375,7 @@ void register_engine(py::module_ & module) {
                 DiagnoseRequest request = options.request();
                 request.progress = bridge.progress_callback();
                 request.should_stop = bridge.should_stop_callback();
-                const QualityGate gate = quality_gate(quality);
+                const QualityGate gate = parse_quality_gate(quality);
                 if (py::isinstance<EncodedImage>(image)) {
                     if (gate != QualityGate::Off) {
                         throw Error(ErrorKind::InvalidArgument,
@@ -395,9 +384,8 @@ void register_engine(py::module_ & module) {
                     return report_of(bridge.run([&] { return engine.diagnose(image.cast<const EncodedImage &>(), request); }));
                 }
                 const Image decoded = to_image(image);
-                std::optional<QualityReport> verdict;
-                if (gate != QualityGate::Off) verdict = bridge.run([&] { return assess_quality(decoded); });
-                if (gate == QualityGate::Reject && verdict->overall == QualityVerdict::Reject) {
+                std::optional<QualityReport> verdict = bridge.run([&] { return run_quality_gate(decoded, gate); });
+                if (refuses(gate, verdict)) {
                     return to_python(refused_to_json(decoded.name(), *verdict));
                 }
                 Diagnosis diagnosis = bridge.run([&] { return engine.diagnose(decoded, request); });

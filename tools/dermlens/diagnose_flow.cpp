@@ -154,10 +154,16 @@ void add_attention_options(CLI::App & app, AttentionOptions & options, bool with
     }
 }
 
-QualityParams QualityGateOptions::params() const {
-    if (mode != "off" && mode != "report" && mode != "reject") {
+QualityGate QualityGateOptions::gate() const {
+    try {
+        return parse_quality_gate(mode);
+    } catch (const Error &) {  // said in the flag's words
         throw Error(ErrorKind::InvalidArgument, fmt::format("--quality '{}': must be off, report or reject", mode));
     }
+}
+
+QualityParams QualityGateOptions::params() const {
+    gate();
     QualityParams params;
     params.thresholds = thresholds;
     try {
@@ -427,13 +433,11 @@ ImageReport DiagnoseSession::diagnose(const ImageInput & input, const std::optio
     ImageReport report{input, std::nullopt, std::nullopt, std::nullopt};
     try {
         const Image source = image ? *image : Image::from_file(input.path, runtime_.limits(), input.name);
-        std::optional<QualityReport> quality;
-        if (quality_.enabled()) {
-            quality = assess_quality(source, quality_params_);
-            if (quality_.refuses() && quality->overall == QualityVerdict::Reject) {
-                report.refused = std::move(quality);
-                return report;
-            }
+        const QualityGate gate = quality_.gate();
+        std::optional<QualityReport> quality = run_quality_gate(source, gate, quality_params_);
+        if (refuses(gate, quality)) {
+            report.refused = std::move(quality);
+            return report;
         }
         DiagnoseRequest request = request_;
         request.context = input.context;

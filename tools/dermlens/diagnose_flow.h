@@ -8,6 +8,7 @@
 #include "dermlens/engine.h"
 #include "dermlens/error.h"
 #include "dermlens/quality.h"
+#include "dermlens/quality_gate.h"
 #include "dataset/manifest.h"
 
 #include <CLI/CLI.hpp>
@@ -109,8 +110,7 @@ struct QualityGateOptions {
     std::string mode = "report";  // off: not run; report: in each report; reject: rejected images are not diagnosed
     std::string thresholds;       // empty: the data folder's quality/thresholds.json
 
-    bool enabled() const noexcept { return mode != "off"; }
-    bool refuses() const noexcept { return mode == "reject"; }
+    QualityGate gate() const;      // throws Error(InvalidArgument) for an unknown mode
     QualityParams params() const;  // throws Error(InvalidArgument) for an unknown mode or a missing file
 };
 

@@ -93,9 +93,8 @@ void diagnose(ServerState & state, const httplib::Request & req, httplib::Respon
         request.should_stop = stop;
         Diagnosis diagnosis;
         try {
-            std::optional<QualityReport> gate;  // reported, as `diagnose` reports it (docs/quality.md)
-            if (quality != QualityGate::Off) gate = assess_quality(image);
-            if (quality == QualityGate::Reject && gate->overall == QualityVerdict::Reject) {
+            std::optional<QualityReport> gate = run_quality_gate(image, quality);  // reported as `diagnose` does
+            if (refuses(quality, gate)) {
                 state.metrics.count_refused_image("quality");
                 return refused_to_json(image.name(), *gate);
             }

@@ -70,10 +70,8 @@ bool heatmap_flag(const json & value) {
 }
 
 QualityGate quality_gate(const json & value) {
-    if (value == "report") return QualityGate::Report;
-    if (value == "reject") return QualityGate::Reject;
-    if (value == "off") return QualityGate::Off;
-    refuse("quality", "expected \"report\", \"reject\" or \"off\"");
+    if (!value.is_string()) refuse("quality", "expected \"off\", \"report\" or \"reject\"");
+    return parse_quality_gate(value.get<std::string>());
 }
 
 }  // namespace

@@ -8,6 +8,7 @@
 
 #include "dermlens/engine.h"
 #include "dermlens/image.h"
+#include "dermlens/quality_gate.h"
 
 #include <nlohmann/json.hpp>
 
@@ -18,15 +19,11 @@
 
 namespace dermlens::server {
 
-// The image-quality gate of a call ("quality", as diagnose --quality): its verdict reported,
-// a rejected image refused before the model runs, or no gate.
-enum class QualityGate { Report, Reject, Off };
-
 struct DiagnoseCall {
     std::optional<Image> image;
     nlohmann::json options = nlohmann::json::object();
     bool heatmap = false;
-    QualityGate quality = QualityGate::Report;
+    QualityGate quality = QualityGate::Report;  // "quality", as diagnose --quality
 };
 
 // One part of a multipart/form-data body, as cpp-httplib parsed it.
